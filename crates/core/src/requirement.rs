@@ -176,7 +176,6 @@ pub struct Requirement {
 
 const SEED_TLS: &str =
     "seed 000 (Afsprakenstelsel, Verantwoordelijkheden Core | TLS en certificaten)";
-const SEED_AF1273: &str = "seed 004 (Uitwerking Epic AF-1273)";
 const BOTH: &[&str] = &["medmij-2022", "medmij-2025"];
 
 use ids::*;
@@ -333,7 +332,7 @@ pub static REGISTRY: &[Requirement] = &[
         title: "Frontchannel certificates: public OV or better, no wildcards, CAA, DNSSEC",
         summary: "Production frontchannel certificates chain to a publicly trusted (WebTrust-audited) root, are OV or better, have no wildcard names, multi-domain only with one owner, CAA records for every name, DNSSEC (apply-or-explain), an issuer accountable under the GDPR, and a key generated on the platform.",
         obligation: Obligation::Must,
-        citation: Citation { document: SEED_TLS, section: "core.tls.315 (with seed 004 / AF-1273 §2, §6.4)" },
+        citation: Citation { document: SEED_TLS, section: "core.tls.315; seed 004 (Uitwerking Epic AF-1273) §2, §6.4" },
         roles: &[FrontchannelCertificate, FrontchannelServer],
         profiles: BOTH,
         enforced: Coverage { how: "gateway refuses to start a production frontchannel listener with a DV or wildcard certificate", by: "gateway", status: Planned },
