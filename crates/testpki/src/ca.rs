@@ -6,8 +6,9 @@ use crate::keys::{resign_certificate, resign_crl, Key, SigAlg};
 use crate::oids;
 use crate::store::{hex, pem, pem_blocks, CaRecord, PkiDir, Revocation};
 use rcgen::{
-    CertificateParams, CertificateRevocationListParams, CrlDistributionPoint, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod,
-    KeyPair, KeyUsagePurpose, PublicKeyData, RevocationReason, RevokedCertParams, SanType, SerialNumber,
+    CertificateParams, CertificateRevocationListParams, CrlDistributionPoint, DistinguishedName,
+    DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose,
+    PublicKeyData, RevocationReason, RevokedCertParams, SanType, SerialNumber,
 };
 use std::net::IpAddr;
 use time::OffsetDateTime;
@@ -44,29 +45,60 @@ impl LoadedCa {
         let cert_der = pem_blocks(&cert_pem, "CERTIFICATE")?
             .into_iter()
             .next()
-            .ok_or_else(|| PkiError::Invalid(format!("{}: no certificate", dir.path(&record.cert).display())))?;
+            .ok_or_else(|| {
+                PkiError::Invalid(format!(
+                    "{}: no certificate",
+                    dir.path(&record.cert).display()
+                ))
+            })?;
         let key = Key::from_pem(&dir.read_string(&record.key)?)?;
-        Ok(LoadedCa { record: record.clone(), cert_der, key })
+        Ok(LoadedCa {
+            record: record.clone(),
+            cert_der,
+            key,
+        })
     }
 
     fn issuer(&self) -> Result<Issuer<'_, &KeyPair>> {
-        Issuer::from_ca_cert_der(&self.cert_der.clone().into(), self.key.pair()).map_err(PkiError::build(format!("CA `{}`", self.record.id)))
+        Issuer::from_ca_cert_der(&self.cert_der.clone().into(), self.key.pair())
+            .map_err(PkiError::build(format!("CA `{}`", self.record.id)))
     }
 
     /// Signs a certificate for `subject` with this CA, in the CA's signature algorithm (or `alg`).
-    pub fn sign(&self, params: &CertificateParams, subject: &impl PublicKeyData, alg: Option<SigAlg>) -> Result<Vec<u8>> {
-        let cert = params.signed_by(subject, &self.issuer()?).map_err(PkiError::build(format!("certificate signed by `{}`", self.record.id)))?;
+    pub fn sign(
+        &self,
+        params: &CertificateParams,
+        subject: &impl PublicKeyData,
+        alg: Option<SigAlg>,
+    ) -> Result<Vec<u8>> {
+        let cert = params
+            .signed_by(subject, &self.issuer()?)
+            .map_err(PkiError::build(format!(
+                "certificate signed by `{}`",
+                self.record.id
+            )))?;
         resign_certificate(cert.der(), &self.key, alg.unwrap_or(self.record.sig_alg))
     }
 
     /// Makes this CA's CRL listing `revoked` (those of this CA), numbered `number`.
-    pub fn crl(&self, revoked: &[Revocation], number: u64, now: OffsetDateTime, validity: time::Duration) -> Result<Vec<u8>> {
+    pub fn crl(
+        &self,
+        revoked: &[Revocation],
+        number: u64,
+        now: OffsetDateTime,
+        validity: time::Duration,
+    ) -> Result<Vec<u8>> {
         let mut revoked_certs = Vec::new();
         for r in revoked.iter().filter(|r| r.ca == self.record.id) {
             revoked_certs.push(RevokedCertParams {
                 serial_number: SerialNumber::from_slice(&unhex(&r.serial)?),
-                revocation_time: OffsetDateTime::parse(&r.revoked_at, &time::format_description::well_known::Rfc3339)
-                    .map_err(|e| PkiError::Invalid(format!("revocation time `{}`: {e}", r.revoked_at)))?,
+                revocation_time: OffsetDateTime::parse(
+                    &r.revoked_at,
+                    &time::format_description::well_known::Rfc3339,
+                )
+                .map_err(|e| {
+                    PkiError::Invalid(format!("revocation time `{}`: {e}", r.revoked_at))
+                })?,
                 reason_code: r.reason.as_deref().map(reason_from_name).transpose()?,
                 invalidity_date: None,
             });
@@ -79,7 +111,9 @@ impl LoadedCa {
             revoked_certs,
             key_identifier_method: KeyIdMethod::Sha256,
         };
-        let crl = params.signed_by(&self.issuer()?).map_err(PkiError::build(format!("CRL of `{}`", self.record.id)))?;
+        let crl = params
+            .signed_by(&self.issuer()?)
+            .map_err(PkiError::build(format!("CRL of `{}`", self.record.id)))?;
         resign_crl(crl.der(), &self.key, self.record.sig_alg)
     }
 
@@ -112,9 +146,14 @@ pub fn reason_from_name(name: &str) -> Result<RevocationReason> {
 pub fn unhex(s: &str) -> Result<Vec<u8>> {
     let s = s.trim().trim_start_matches("0x");
     if s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(PkiError::Invalid(format!("`{s}` is not a hex serial number")));
+        return Err(PkiError::Invalid(format!(
+            "`{s}` is not a hex serial number"
+        )));
     }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|e| PkiError::Invalid(e.to_string()))).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|e| PkiError::Invalid(e.to_string())))
+        .collect()
 }
 
 /// What a node (leaf) certificate should contain.
@@ -161,16 +200,30 @@ impl LeafSpec {
         dn.push(DnType::CountryName, "NL");
         dn.push(DnType::OrganizationName, self.organization.as_str());
         if let Some(oi) = &self.organization_identifier {
-            dn.push(DnType::CustomDnType(oids::DN_ORGANIZATION_IDENTIFIER.to_vec()), oi.as_str());
+            dn.push(
+                DnType::CustomDnType(oids::DN_ORGANIZATION_IDENTIFIER.to_vec()),
+                oi.as_str(),
+            );
         }
         if let Some(oin) = &self.oin {
-            dn.push(DnType::CustomDnType(oids::DN_SERIAL_NUMBER.to_vec()), oin.as_str());
+            dn.push(
+                DnType::CustomDnType(oids::DN_SERIAL_NUMBER.to_vec()),
+                oin.as_str(),
+            );
         }
-        let cn = self.common_name.clone().or_else(|| self.hostnames.first().cloned()).unwrap_or_else(|| "node".to_string());
+        let cn = self
+            .common_name
+            .clone()
+            .or_else(|| self.hostnames.first().cloned())
+            .unwrap_or_else(|| "node".to_string());
         dn.push(DnType::CommonName, cn);
         p.distinguished_name = dn;
         for h in &self.hostnames {
-            p.subject_alt_names.push(SanType::DnsName(h.as_str().try_into().map_err(|e| PkiError::Invalid(format!("hostname `{h}`: {e}")))?));
+            p.subject_alt_names.push(SanType::DnsName(
+                h.as_str()
+                    .try_into()
+                    .map_err(|e| PkiError::Invalid(format!("hostname `{h}`: {e}")))?,
+            ));
         }
         for ip in &self.ips {
             p.subject_alt_names.push(SanType::IpAddress(*ip));
@@ -184,9 +237,14 @@ impl LeafSpec {
         }
         if let Some(ca) = ca {
             p.use_authority_key_identifier_extension = true;
-            p.crl_distribution_points = vec![CrlDistributionPoint { uris: vec![crl_url(base_url, &ca.id)] }];
+            p.crl_distribution_points = vec![CrlDistributionPoint {
+                uris: vec![crl_url(base_url, &ca.id)],
+            }];
             let ocsp = self.with_ocsp.then(|| ocsp_url(base_url, &ca.id));
-            p.custom_extensions.push(ext::authority_info_access(ocsp.as_deref(), Some(&ca_issuers_url(base_url, &ca.id)))?);
+            p.custom_extensions.push(ext::authority_info_access(
+                ocsp.as_deref(),
+                Some(&ca_issuers_url(base_url, &ca.id)),
+            )?);
         }
         Ok(p)
     }
@@ -194,6 +252,7 @@ impl LeafSpec {
 
 /// The serial of a DER certificate as lowercase hex (for the manifest and revocation state).
 pub fn serial_hex(cert_der: &[u8]) -> Result<String> {
-    let (_, c) = x509_parser::parse_x509_certificate(cert_der).map_err(|e| PkiError::Invalid(format!("certificate does not parse: {e}")))?;
+    let (_, c) = x509_parser::parse_x509_certificate(cert_der)
+        .map_err(|e| PkiError::Invalid(format!("certificate does not parse: {e}")))?;
     Ok(hex(c.raw_serial()))
 }

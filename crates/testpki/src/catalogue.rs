@@ -89,9 +89,16 @@ impl Catalogue {
     pub fn load(dir: &PkiDir) -> Result<Catalogue> {
         let p = dir.path("catalogue.json");
         let bytes = std::fs::read(&p).map_err(PkiError::io(&p))?;
-        let c: Catalogue = serde_json::from_slice(&bytes).map_err(|source| PkiError::Json { path: p.clone(), source })?;
+        let c: Catalogue = serde_json::from_slice(&bytes).map_err(|source| PkiError::Json {
+            path: p.clone(),
+            source,
+        })?;
         if c.format != CATALOGUE_FORMAT {
-            return Err(PkiError::Invalid(format!("{}: format `{}` is not `{CATALOGUE_FORMAT}`", p.display(), c.format)));
+            return Err(PkiError::Invalid(format!(
+                "{}: format `{}` is not `{CATALOGUE_FORMAT}`",
+                p.display(),
+                c.format
+            )));
         }
         Ok(c)
     }

@@ -28,7 +28,13 @@ pub enum Hierarchy {
 
 impl Hierarchy {
     /// Every hierarchy.
-    pub const ALL: [Hierarchy; 5] = [Hierarchy::G1, Hierarchy::G4, Hierarchy::PublicOv, Hierarchy::PublicDv, Hierarchy::Rogue];
+    pub const ALL: [Hierarchy; 5] = [
+        Hierarchy::G1,
+        Hierarchy::G4,
+        Hierarchy::PublicOv,
+        Hierarchy::PublicDv,
+        Hierarchy::Rogue,
+    ];
 
     /// The label used in files and on the command line.
     pub fn label(self) -> &'static str {
@@ -84,7 +90,9 @@ impl Hierarchy {
     /// The leaf EKUs: PKIoverheid private leaves carry both, public TLS leaves serverAuth only.
     pub fn leaf_eku(self) -> Vec<Eku> {
         match self {
-            Hierarchy::G1 | Hierarchy::G4 | Hierarchy::Rogue => vec![Eku::ServerAuth, Eku::ClientAuth],
+            Hierarchy::G1 | Hierarchy::G4 | Hierarchy::Rogue => {
+                vec![Eku::ServerAuth, Eku::ClientAuth]
+            }
             Hierarchy::PublicOv | Hierarchy::PublicDv => vec![Eku::ServerAuth],
         }
     }
@@ -107,7 +115,9 @@ impl FromStr for Hierarchy {
         Hierarchy::ALL
             .into_iter()
             .find(|h| h.label() == s)
-            .ok_or_else(|| format!("unknown hierarchy `{s}`: expected g1, g4, public-ov, public-dv or rogue"))
+            .ok_or_else(|| {
+                format!("unknown hierarchy `{s}`: expected g1, g4, public-ov, public-dv or rogue")
+            })
     }
 }
 
@@ -162,7 +172,11 @@ impl CaSpec {
 
 /// The CAs `pki init` creates, parents first.
 pub fn ca_specs() -> Vec<CaSpec> {
-    let g1_policies: &'static [&'static str] = &[PKIO_G1_PRIVATE_84, PKIO_G1_PRIVATE_85, PKIO_G1_PRIVATE_SERVER];
+    let g1_policies: &'static [&'static str] = &[
+        PKIO_G1_PRIVATE_84,
+        PKIO_G1_PRIVATE_85,
+        PKIO_G1_PRIVATE_SERVER,
+    ];
     let spec = |id, hierarchy, cn, org, parent, policies, eku, pathlen, rsa_bits| CaSpec {
         id,
         hierarchy,
@@ -179,24 +193,80 @@ pub fn ca_specs() -> Vec<CaSpec> {
     };
     use Hierarchy::*;
     vec![
-        spec("g1-root", G1, "TEST Staat der Nederlanden Private Root CA - G1", "TEST Staat der Nederlanden", None, &[], vec![], None, 4096),
-        spec("g1-domain", G1, "TEST Staat der Nederlanden Private Services CA - G1", "TEST Staat der Nederlanden", Some("g1-root"), g1_policies, vec![], None, 4096),
+        spec(
+            "g1-root",
+            G1,
+            "TEST Staat der Nederlanden Private Root CA - G1",
+            "TEST Staat der Nederlanden",
+            None,
+            &[],
+            vec![],
+            None,
+            4096,
+        ),
+        spec(
+            "g1-domain",
+            G1,
+            "TEST Staat der Nederlanden Private Services CA - G1",
+            "TEST Staat der Nederlanden",
+            Some("g1-root"),
+            g1_policies,
+            vec![],
+            None,
+            4096,
+        ),
         CaSpec {
             delegated_ocsp: true,
-            ..spec("g1-tsp", G1, "TEST TSP PKIoverheid Private Services CA - G1", "TEST TSP B.V.", Some("g1-domain"), g1_policies, vec![], Some(0), 4096)
+            ..spec(
+                "g1-tsp",
+                G1,
+                "TEST TSP PKIoverheid Private Services CA - G1",
+                "TEST TSP B.V.",
+                Some("g1-domain"),
+                g1_policies,
+                vec![],
+                Some(0),
+                4096,
+            )
         },
         CaSpec {
             always_ecdsa: true,
-            ..spec("g1-legacy", G1, "TEST Legacy PKIoverheid Private Services CA - G1", "TEST Legacy TSP B.V.", Some("g1-domain"), g1_policies, vec![], Some(0), 4096)
+            ..spec(
+                "g1-legacy",
+                G1,
+                "TEST Legacy PKIoverheid Private Services CA - G1",
+                "TEST Legacy TSP B.V.",
+                Some("g1-domain"),
+                g1_policies,
+                vec![],
+                Some(0),
+                4096,
+            )
         },
-        spec("g4-root", G4, "TEST Staat der Nederlanden - G4 Root Priv G-TLS - 2024", "TEST Staat der Nederlanden", None, &[], vec![], None, 4096),
+        spec(
+            "g4-root",
+            G4,
+            "TEST Staat der Nederlanden - G4 Root Priv G-TLS - 2024",
+            "TEST Staat der Nederlanden",
+            None,
+            &[],
+            vec![],
+            None,
+            4096,
+        ),
         spec(
             "g4-intm",
             G4,
             "TEST Staat der Nederlanden - G4 Intm Priv G-TLS SYS - 2024",
             "TEST Staat der Nederlanden",
             Some("g4-root"),
-            &[ETSI_NCP, ETSI_NCP_PLUS, PKIO_G4_OCSP_INT, PKIO_G4_OCSP_TSP, PKIO_G4_PRIVATE_TLS_SERVER],
+            &[
+                ETSI_NCP,
+                ETSI_NCP_PLUS,
+                PKIO_G4_OCSP_INT,
+                PKIO_G4_OCSP_TSP,
+                PKIO_G4_PRIVATE_TLS_SERVER,
+            ],
             vec![Eku::ServerAuth, Eku::ClientAuth],
             None,
             4096,
@@ -212,14 +282,77 @@ pub fn ca_specs() -> Vec<CaSpec> {
             Some(0),
             4096,
         ),
-        spec("public-ov-root", PublicOv, "TEST Public Root CA R1", "TEST Public Trust Services B.V.", None, &[], vec![], None, 4096),
-        spec("public-ov-ca", PublicOv, "TEST OV TLS Issuing CA 2025", "TEST Public Trust Services B.V.", Some("public-ov-root"), &[CABF_OV], vec![Eku::ServerAuth], Some(0), 2048),
-        CaSpec { country: "US", ..spec("public-dv-root", PublicDv, "TEST DV Root CA X1", "TEST Free Certificates Inc.", None, &[], vec![], None, 4096) },
+        spec(
+            "public-ov-root",
+            PublicOv,
+            "TEST Public Root CA R1",
+            "TEST Public Trust Services B.V.",
+            None,
+            &[],
+            vec![],
+            None,
+            4096,
+        ),
+        spec(
+            "public-ov-ca",
+            PublicOv,
+            "TEST OV TLS Issuing CA 2025",
+            "TEST Public Trust Services B.V.",
+            Some("public-ov-root"),
+            &[CABF_OV],
+            vec![Eku::ServerAuth],
+            Some(0),
+            2048,
+        ),
         CaSpec {
             country: "US",
-            ..spec("public-dv-ca", PublicDv, "TEST DV TLS CA 2025", "TEST Free Certificates Inc.", Some("public-dv-root"), &[CABF_DV], vec![Eku::ServerAuth], Some(0), 2048)
+            ..spec(
+                "public-dv-root",
+                PublicDv,
+                "TEST DV Root CA X1",
+                "TEST Free Certificates Inc.",
+                None,
+                &[],
+                vec![],
+                None,
+                4096,
+            )
         },
-        spec("rogue-root", Rogue, "Staat der Nederlanden Private Root CA - G1", "Staat der Nederlanden", None, &[], vec![], None, 4096),
-        spec("rogue-ca", Rogue, "TEST Rogue Private Services CA", "TEST Rogue B.V.", Some("rogue-root"), g1_policies, vec![], Some(0), 2048),
+        CaSpec {
+            country: "US",
+            ..spec(
+                "public-dv-ca",
+                PublicDv,
+                "TEST DV TLS CA 2025",
+                "TEST Free Certificates Inc.",
+                Some("public-dv-root"),
+                &[CABF_DV],
+                vec![Eku::ServerAuth],
+                Some(0),
+                2048,
+            )
+        },
+        spec(
+            "rogue-root",
+            Rogue,
+            "Staat der Nederlanden Private Root CA - G1",
+            "Staat der Nederlanden",
+            None,
+            &[],
+            vec![],
+            None,
+            4096,
+        ),
+        spec(
+            "rogue-ca",
+            Rogue,
+            "TEST Rogue Private Services CA",
+            "TEST Rogue B.V.",
+            Some("rogue-root"),
+            g1_policies,
+            vec![],
+            Some(0),
+            2048,
+        ),
     ]
 }

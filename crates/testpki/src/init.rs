@@ -6,10 +6,16 @@ use crate::error::{PkiError, Result};
 use crate::ext;
 use crate::hierarchy::{ca_specs, CaSpec, Hierarchy};
 use crate::keys::{Key, KeyStyle, SigAlg};
-use crate::store::{pem, write_atomic, CaRecord, IssuedRecord, Manifest, PkiDir, ResponderRecord, Revocation, RevocationState, MANIFEST_FORMAT};
+use crate::store::{
+    pem, write_atomic, CaRecord, IssuedRecord, Manifest, PkiDir, ResponderRecord, Revocation,
+    RevocationState, MANIFEST_FORMAT,
+};
 use medmij_core::ids::*;
 use medmij_core::RequirementId;
-use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose as Eku, IsCa, KeyUsagePurpose as Ku, SerialNumber, SubjectPublicKeyInfo};
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose as Eku,
+    IsCa, KeyUsagePurpose as Ku, SerialNumber, SubjectPublicKeyInfo,
+};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use time::macros::datetime;
@@ -44,13 +50,22 @@ pub struct InitOptions {
 
 impl Default for InitOptions {
     fn default() -> Self {
-        InitOptions { seed: "medmij".into(), base_url: DEFAULT_BASE_URL.into(), key_style: KeyStyle::Rsa, key_style_for: BTreeMap::new(), force: false }
+        InitOptions {
+            seed: "medmij".into(),
+            base_url: DEFAULT_BASE_URL.into(),
+            key_style: KeyStyle::Rsa,
+            key_style_for: BTreeMap::new(),
+            force: false,
+        }
     }
 }
 
 impl InitOptions {
     fn style(&self, h: Hierarchy) -> KeyStyle {
-        self.key_style_for.get(&h).copied().unwrap_or(self.key_style)
+        self.key_style_for
+            .get(&h)
+            .copied()
+            .unwrap_or(self.key_style)
     }
 }
 
@@ -58,16 +73,26 @@ impl InitOptions {
 /// into place, so a failure leaves nothing half-written behind.
 pub fn init(target: &Path, opts: &InitOptions) -> Result<Catalogue> {
     if target.exists() {
-        let non_empty = std::fs::read_dir(target).map_err(PkiError::io(target))?.next().is_some();
+        let non_empty = std::fs::read_dir(target)
+            .map_err(PkiError::io(target))?
+            .next()
+            .is_some();
         if non_empty && !opts.force {
-            return Err(PkiError::Invalid(format!("{}: directory exists and is not empty (use --force to replace it)", target.display())));
+            return Err(PkiError::Invalid(format!(
+                "{}: directory exists and is not empty (use --force to replace it)",
+                target.display()
+            )));
         }
     }
     let parent = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = target.file_name().ok_or_else(|| PkiError::Invalid(format!("{}: not a directory name", target.display())))?.to_string_lossy().to_string();
+    let name = target
+        .file_name()
+        .ok_or_else(|| PkiError::Invalid(format!("{}: not a directory name", target.display())))?
+        .to_string_lossy()
+        .to_string();
     let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).map_err(PkiError::io(&tmp))?;
     let result = build(&PkiDir::new(&tmp), opts);
@@ -84,7 +109,10 @@ pub fn init(target: &Path, opts: &InitOptions) -> Result<Catalogue> {
         if let Err(e) = std::fs::rename(&tmp, target) {
             let _ = std::fs::rename(&old, target);
             let _ = std::fs::remove_dir_all(&tmp);
-            return Err(PkiError::Io { path: target.to_path_buf(), source: e });
+            return Err(PkiError::Io {
+                path: target.to_path_buf(),
+                source: e,
+            });
         }
         std::fs::remove_dir_all(&old).map_err(PkiError::io(&old))?;
     } else {
@@ -95,7 +123,10 @@ pub fn init(target: &Path, opts: &InitOptions) -> Result<Catalogue> {
 
 /// A serial number derived from the seed: 16 bytes, positive, no leading zero byte.
 pub fn serial_for(seed: &str, label: &str) -> Vec<u8> {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, format!("medmij-testpki/serial/{seed}/{label}").as_bytes());
+    let d = aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        format!("medmij-testpki/serial/{seed}/{label}").as_bytes(),
+    );
     let mut s = d.as_ref()[..16].to_vec();
     s[0] = (s[0] & 0x7f) | 0x40;
     s
@@ -107,7 +138,12 @@ const CA_NOT_AFTER: OffsetDateTime = datetime!(2045-01-01 00:00 UTC);
 const LEAF_NOT_BEFORE: OffsetDateTime = datetime!(2025-01-01 00:00 UTC);
 const LEAF_NOT_AFTER: OffsetDateTime = datetime!(2035-01-01 00:00 UTC);
 
-fn ca_params(spec: &CaSpec, parent: Option<&CaRecord>, base_url: &str, seed: &str) -> Result<CertificateParams> {
+fn ca_params(
+    spec: &CaSpec,
+    parent: Option<&CaRecord>,
+    base_url: &str,
+    seed: &str,
+) -> Result<CertificateParams> {
     let mut p = CertificateParams::default();
     p.not_before = CA_NOT_BEFORE;
     p.not_after = CA_NOT_AFTER;
@@ -124,23 +160,38 @@ fn ca_params(spec: &CaSpec, parent: Option<&CaRecord>, base_url: &str, seed: &st
     p.key_usages = vec![Ku::KeyCertSign, Ku::CrlSign];
     p.extended_key_usages = spec.eku.clone();
     if !spec.policies.is_empty() {
-        p.custom_extensions.push(ext::certificate_policies(spec.policies)?);
+        p.custom_extensions
+            .push(ext::certificate_policies(spec.policies)?);
     }
     if let Some(parent) = parent {
         p.use_authority_key_identifier_extension = true;
-        p.crl_distribution_points = vec![rcgen::CrlDistributionPoint { uris: vec![crl_url(base_url, &parent.id)] }];
-        p.custom_extensions.push(ext::authority_info_access(None, Some(&ca_issuers_url(base_url, &parent.id)))?);
+        p.crl_distribution_points = vec![rcgen::CrlDistributionPoint {
+            uris: vec![crl_url(base_url, &parent.id)],
+        }];
+        p.custom_extensions.push(ext::authority_info_access(
+            None,
+            Some(&ca_issuers_url(base_url, &parent.id)),
+        )?);
     }
     Ok(p)
 }
 
 /// A delegated OCSP responder for `ca` (EKU OCSPSigning, id-pkix-ocsp-nocheck).
-fn responder(ca: &LoadedCa, spec: &CaSpec, style: KeyStyle, seed: &str, base_url: &str) -> Result<(Vec<u8>, Key)> {
+fn responder(
+    ca: &LoadedCa,
+    spec: &CaSpec,
+    style: KeyStyle,
+    seed: &str,
+    base_url: &str,
+) -> Result<(Vec<u8>, Key)> {
     let key = Key::generate(style.alg(2048), seed, &format!("{}-ocsp", spec.id))?;
     let mut p = CertificateParams::default();
     p.not_before = CA_NOT_BEFORE;
     p.not_after = CA_NOT_AFTER;
-    p.serial_number = Some(SerialNumber::from_slice(&serial_for(seed, &format!("{}-ocsp", spec.id))));
+    p.serial_number = Some(SerialNumber::from_slice(&serial_for(
+        seed,
+        &format!("{}-ocsp", spec.id),
+    )));
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CountryName, spec.country);
     dn.push(DnType::OrganizationName, spec.org);
@@ -151,7 +202,10 @@ fn responder(ca: &LoadedCa, spec: &CaSpec, style: KeyStyle, seed: &str, base_url
     p.extended_key_usages = vec![Eku::OcspSigning];
     p.use_authority_key_identifier_extension = true;
     p.custom_extensions.push(ext::ocsp_nocheck());
-    p.custom_extensions.push(ext::authority_info_access(None, Some(&ca_issuers_url(base_url, &spec.id)))?);
+    p.custom_extensions.push(ext::authority_info_access(
+        None,
+        Some(&ca_issuers_url(base_url, &spec.id)),
+    )?);
     let der = ca.sign(&p, key.pair(), None)?;
     Ok((der, key))
 }
@@ -270,7 +324,9 @@ struct Built {
 
 impl Built {
     fn ca(&self, id: &str) -> Result<&LoadedCa> {
-        self.loaded.get(id).ok_or_else(|| PkiError::Invalid(format!("no CA `{id}`")))
+        self.loaded
+            .get(id)
+            .ok_or_else(|| PkiError::Invalid(format!("no CA `{id}`")))
     }
 
     /// The intermediates a server sends for a leaf issued by `ca`: `ca` and its parents, no root.
@@ -290,7 +346,16 @@ impl Built {
 
 fn build(dir: &PkiDir, opts: &InitOptions) -> Result<Catalogue> {
     let base = opts.base_url.trim_end_matches('/').to_string();
-    let mut built = Built { manifest: Manifest { format: MANIFEST_FORMAT.into(), seed: opts.seed.clone(), base_url: base.clone(), cas: vec![], issued: vec![] }, loaded: BTreeMap::new() };
+    let mut built = Built {
+        manifest: Manifest {
+            format: MANIFEST_FORMAT.into(),
+            seed: opts.seed.clone(),
+            base_url: base.clone(),
+            cas: vec![],
+            issued: vec![],
+        },
+        loaded: BTreeMap::new(),
+    };
 
     for spec in ca_specs() {
         let style = opts.style(spec.hierarchy);
@@ -301,7 +366,9 @@ fn build(dir: &PkiDir, opts: &InitOptions) -> Result<Catalogue> {
         let der = match parent {
             Some(p) => p.sign(&params, key.pair(), None)?,
             None => {
-                let c = params.self_signed(key.pair()).map_err(PkiError::build(spec.id))?;
+                let c = params
+                    .self_signed(key.pair())
+                    .map_err(PkiError::build(spec.id))?;
                 crate::keys::resign_certificate(c.der(), &key, sig_alg)?
             }
         };
@@ -319,10 +386,17 @@ fn build(dir: &PkiDir, opts: &InitOptions) -> Result<Catalogue> {
         dir.write(&record.cert, pem("CERTIFICATE", &der).as_bytes())?;
         dir.write(&format!("ca/{}.cer", spec.id), &der)?;
         write_key(dir, &record.key, &key.pem())?;
-        let mut loaded = LoadedCa { record, cert_der: der, key };
+        let mut loaded = LoadedCa {
+            record,
+            cert_der: der,
+            key,
+        };
         if spec.delegated_ocsp {
             let (rder, rkey) = responder(&loaded, &spec, style, &opts.seed, &base)?;
-            let rec = ResponderRecord { cert: format!("ca/{}-ocsp.pem", spec.id), key: format!("ca/{}-ocsp.key.pem", spec.id) };
+            let rec = ResponderRecord {
+                cert: format!("ca/{}-ocsp.pem", spec.id),
+                key: format!("ca/{}-ocsp.key.pem", spec.id),
+            };
             dir.write(&rec.cert, pem("CERTIFICATE", &rder).as_bytes())?;
             write_key(dir, &rec.key, &rkey.pem())?;
             loaded.record.ocsp_responder = Some(rec);
@@ -353,8 +427,18 @@ fn build(dir: &PkiDir, opts: &InitOptions) -> Result<Catalogue> {
     for h in Hierarchy::ALL {
         roots.insert(h.label().to_string(), format!("ca/{}.pem", h.root_ca()));
     }
-    let catalogue = Catalogue { format: CATALOGUE_FORMAT.into(), seed: opts.seed.clone(), base_url: base, whitelist: "whitelist.xml".into(), roots, entries };
-    let mut text = serde_json::to_vec_pretty(&catalogue).map_err(|source| PkiError::Json { path: dir.path("catalogue.json"), source })?;
+    let catalogue = Catalogue {
+        format: CATALOGUE_FORMAT.into(),
+        seed: opts.seed.clone(),
+        base_url: base,
+        whitelist: "whitelist.xml".into(),
+        roots,
+        entries,
+    };
+    let mut text = serde_json::to_vec_pretty(&catalogue).map_err(|source| PkiError::Json {
+        path: dir.path("catalogue.json"),
+        source,
+    })?;
     text.push(b'\n');
     dir.write("catalogue.json", &text)?;
     dir.write_revocations(&revocations)?;
@@ -369,7 +453,8 @@ pub(crate) fn write_key(dir: &PkiDir, rel: &str, pem_text: &str) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(PkiError::io(&path))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+            .map_err(PkiError::io(&path))?;
     }
     Ok(())
 }
@@ -377,8 +462,16 @@ pub(crate) fn write_key(dir: &PkiDir, rel: &str, pem_text: &str) -> Result<()> {
 /// The leaf template of a hierarchy for `hostnames`.
 pub fn leaf_template(h: Hierarchy, hostnames: Vec<String>, serial: Vec<u8>) -> LeafSpec {
     let (organization, oin, organization_identifier) = match h {
-        Hierarchy::G1 | Hierarchy::Rogue => ("TEST Zorgaanbieder B.V.", Some("00000001234567890000".to_string()), None),
-        Hierarchy::G4 => ("TEST Zorgaanbieder B.V.", None, Some("NTRNL-12345678".to_string())),
+        Hierarchy::G1 | Hierarchy::Rogue => (
+            "TEST Zorgaanbieder B.V.",
+            Some("00000001234567890000".to_string()),
+            None,
+        ),
+        Hierarchy::G4 => (
+            "TEST Zorgaanbieder B.V.",
+            None,
+            Some("NTRNL-12345678".to_string()),
+        ),
         Hierarchy::PublicOv => ("TEST Zorgaanbieder B.V.", None, None),
         Hierarchy::PublicDv => ("TEST Zorgaanbieder B.V.", None, None),
     };
@@ -400,8 +493,17 @@ pub fn leaf_template(h: Hierarchy, hostnames: Vec<String>, serial: Vec<u8>) -> L
     }
 }
 
-fn make_entry(dir: &PkiDir, built: &mut Built, spec: &EntrySpec, opts: &InitOptions, revocations: &mut RevocationState) -> Result<Entry> {
-    use Defect::{ClientAuthOnly, Expired, IncludesRoot, IpSan, MissingIntermediate, NoEku, NoPolicy, NotYetValid, Revoked, Rsa1024, SelfSigned, Sha1};
+fn make_entry(
+    dir: &PkiDir,
+    built: &mut Built,
+    spec: &EntrySpec,
+    opts: &InitOptions,
+    revocations: &mut RevocationState,
+) -> Result<Entry> {
+    use Defect::{
+        ClientAuthOnly, Expired, IncludesRoot, IpSan, MissingIntermediate, NoEku, NoPolicy,
+        NotYetValid, Revoked, Rsa1024, SelfSigned, Sha1,
+    };
     let h = spec.hierarchy;
     let hostnames: Vec<String> = spec.hostnames.iter().map(|s| s.to_string()).collect();
     let mut leaf = leaf_template(h, hostnames.clone(), serial_for(&opts.seed, spec.id));
@@ -422,7 +524,11 @@ fn make_entry(dir: &PkiDir, built: &mut Built, spec: &EntrySpec, opts: &InitOpti
             issuer_id = "g1-legacy".into();
             leaf.sig_alg = Some(SigAlg::EcdsaSha1);
         }
-        IpSan => leaf.ips = vec!["192.0.2.10".parse().map_err(|_| PkiError::Invalid("ip".into()))?],
+        IpSan => {
+            leaf.ips = vec!["192.0.2.10"
+                .parse()
+                .map_err(|_| PkiError::Invalid("ip".into()))?]
+        }
         _ => {}
     }
     let key_pem;
@@ -430,13 +536,21 @@ fn make_entry(dir: &PkiDir, built: &mut Built, spec: &EntrySpec, opts: &InitOpti
         let key = Key::generate(opts.style(h).alg(h.leaf_rsa_bits()), &opts.seed, spec.id)?;
         let params = leaf.params(None, &built.manifest.base_url)?;
         key_pem = key.pem();
-        params.self_signed(key.pair()).map_err(PkiError::build(spec.id))?.der().to_vec()
+        params
+            .self_signed(key.pair())
+            .map_err(PkiError::build(spec.id))?
+            .der()
+            .to_vec()
     } else {
         let ca = built.ca(&issuer_id)?;
         let params = leaf.params(Some(&ca.record), &built.manifest.base_url)?;
         if spec.defect == Rsa1024 {
-            let spki_der = crate::store::pem_blocks(RSA1024_PUB_PEM, "PUBLIC KEY")?.into_iter().next().ok_or_else(|| PkiError::Invalid("RSA-1024 fixture".into()))?;
-            let spki = SubjectPublicKeyInfo::from_der(&spki_der).map_err(PkiError::build("RSA-1024 public key"))?;
+            let spki_der = crate::store::pem_blocks(RSA1024_PUB_PEM, "PUBLIC KEY")?
+                .into_iter()
+                .next()
+                .ok_or_else(|| PkiError::Invalid("RSA-1024 fixture".into()))?;
+            let spki = SubjectPublicKeyInfo::from_der(&spki_der)
+                .map_err(PkiError::build("RSA-1024 public key"))?;
             key_pem = RSA1024_KEY_PEM.to_string();
             ca.sign(&params, &spki, leaf.sig_alg)?
         } else {
@@ -468,13 +582,27 @@ fn make_entry(dir: &PkiDir, built: &mut Built, spec: &EntrySpec, opts: &InitOpti
     dir.write(&chain_rel, chain.as_bytes())?;
     let issuer_ca = (spec.defect != SelfSigned).then(|| issuer_id.clone());
     if let Some(ca) = &issuer_ca {
-        built.manifest.issued.push(IssuedRecord { ca: ca.clone(), serial: serial.clone(), subject: hostnames.first().cloned().unwrap_or_default(), cert: cert_rel.clone() });
+        built.manifest.issued.push(IssuedRecord {
+            ca: ca.clone(),
+            serial: serial.clone(),
+            subject: hostnames.first().cloned().unwrap_or_default(),
+            cert: cert_rel.clone(),
+        });
     }
     if spec.defect == Revoked {
-        revocations.revoked.push(Revocation { ca: issuer_id.clone(), serial: serial.clone(), revoked_at: "2025-06-01T00:00:00Z".into(), reason: Some("keyCompromise".into()) });
+        revocations.revoked.push(Revocation {
+            ca: issuer_id.clone(),
+            serial: serial.clone(),
+            revoked_at: "2025-06-01T00:00:00Z".into(),
+            reason: Some("keyCompromise".into()),
+        });
     }
     // The anchor to judge against: a rogue chain is judged against the real-looking G1 root.
-    let anchor = if h == Hierarchy::Rogue { Hierarchy::G1 } else { h };
+    let anchor = if h == Hierarchy::Rogue {
+        Hierarchy::G1
+    } else {
+        h
+    };
     Ok(Entry {
         id: spec.id.into(),
         description: spec.description.into(),
@@ -498,9 +626,13 @@ fn make_entry(dir: &PkiDir, built: &mut Built, spec: &EntrySpec, opts: &InitOpti
 pub fn whitelist_xml(hostnames: &[String], volgnummer: u64) -> String {
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Whitelist xmlns=\"xmlns://afsprakenstelsel.medmij.nl/whitelist/release2/\">\n");
     s.push_str("    <Tijdstempel>2025-01-01T00:00:00Z</Tijdstempel>\n");
-    s.push_str(&format!("    <Volgnummer>{volgnummer}</Volgnummer>\n    <MedMijNodes>\n"));
+    s.push_str(&format!(
+        "    <Volgnummer>{volgnummer}</Volgnummer>\n    <MedMijNodes>\n"
+    ));
     for h in hostnames {
-        s.push_str(&format!("        <MedMijNode>\n            <Hostname>{h}</Hostname>\n        </MedMijNode>\n"));
+        s.push_str(&format!(
+            "        <MedMijNode>\n            <Hostname>{h}</Hostname>\n        </MedMijNode>\n"
+        ));
     }
     s.push_str("    </MedMijNodes>\n</Whitelist>\n");
     s

@@ -4,14 +4,17 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
-pub mod error;
 pub mod ca;
 pub mod catalogue;
+pub mod error;
 pub mod ext;
 pub mod hierarchy;
 pub mod init;
 pub mod keys;
+pub mod ocsp;
 pub mod oids;
+pub mod ops;
+pub mod serve;
 pub mod store;
 
 pub use error::{PkiError, Result};

@@ -83,7 +83,14 @@ impl Manifest {
     /// A CA by ID.
     pub fn ca(&self, id: &str) -> Result<&CaRecord> {
         self.cas.iter().find(|c| c.id == id).ok_or_else(|| {
-            PkiError::Invalid(format!("no CA `{id}` in this PKI (known: {})", self.cas.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", ")))
+            PkiError::Invalid(format!(
+                "no CA `{id}` in this PKI (known: {})",
+                self.cas
+                    .iter()
+                    .map(|c| c.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
         })
     }
 }
@@ -113,7 +120,9 @@ pub struct RevocationState {
 impl RevocationState {
     /// The revocation of `serial` under `ca`, if any.
     pub fn find(&self, ca: &str, serial: &str) -> Option<&Revocation> {
-        self.revoked.iter().find(|r| r.ca == ca && r.serial == serial)
+        self.revoked
+            .iter()
+            .find(|r| r.ca == ca && r.serial == serial)
     }
 }
 
@@ -163,7 +172,10 @@ impl PkiDir {
     }
 
     fn write_json<T: Serialize>(&self, rel: &str, v: &T) -> Result<()> {
-        let mut text = serde_json::to_vec_pretty(v).map_err(|source| PkiError::Json { path: self.path(rel), source })?;
+        let mut text = serde_json::to_vec_pretty(v).map_err(|source| PkiError::Json {
+            path: self.path(rel),
+            source,
+        })?;
         text.push(b'\n');
         self.write(rel, &text)
     }
@@ -172,7 +184,11 @@ impl PkiDir {
     pub fn manifest(&self) -> Result<Manifest> {
         let m: Manifest = self.read_json("pki.json")?;
         if m.format != MANIFEST_FORMAT {
-            return Err(PkiError::Invalid(format!("{}: format `{}` is not `{MANIFEST_FORMAT}`", self.path("pki.json").display(), m.format)));
+            return Err(PkiError::Invalid(format!(
+                "{}: format `{}` is not `{MANIFEST_FORMAT}`",
+                self.path("pki.json").display(),
+                m.format
+            )));
         }
         Ok(m)
     }
@@ -228,9 +244,15 @@ pub fn pem_blocks(text: &str, label: &str) -> Result<Vec<Vec<u8>>> {
     let mut rest = text;
     while let Some(i) = rest.find(&begin) {
         let after = &rest[i + begin.len()..];
-        let j = after.find(&end).ok_or_else(|| PkiError::Invalid(format!("PEM block `{label}` without END line")))?;
+        let j = after
+            .find(&end)
+            .ok_or_else(|| PkiError::Invalid(format!("PEM block `{label}` without END line")))?;
         let body: String = after[..j].chars().filter(|c| !c.is_whitespace()).collect();
-        out.push(base64::engine::general_purpose::STANDARD.decode(body).map_err(|e| PkiError::Invalid(format!("PEM block `{label}`: {e}")))?);
+        out.push(
+            base64::engine::general_purpose::STANDARD
+                .decode(body)
+                .map_err(|e| PkiError::Invalid(format!("PEM block `{label}`: {e}")))?,
+        );
         rest = &after[j + end.len()..];
     }
     Ok(out)

@@ -12,7 +12,11 @@ use std::process::Command;
 pub fn fresh_pki(rsa_for: &[Hierarchy], base_url: &str) -> (tempfile::TempDir, PathBuf, Catalogue) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("pki");
-    let mut opts = InitOptions { key_style: KeyStyle::Ecdsa, base_url: base_url.into(), ..InitOptions::default() };
+    let mut opts = InitOptions {
+        key_style: KeyStyle::Ecdsa,
+        base_url: base_url.into(),
+        ..InitOptions::default()
+    };
     for h in rsa_for {
         opts.key_style_for.insert(*h, KeyStyle::Rsa);
     }
@@ -27,12 +31,24 @@ pub fn require_tool(tool: &str) {
 }
 
 pub fn openssl(args: &[&str], cwd: &Path) -> (bool, String) {
-    let out = Command::new("openssl").args(args).current_dir(cwd).output().expect("running openssl");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("running openssl");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     (out.status.success(), text)
 }
 
 /// Reserves a loopback port (bind to port 0, read it, release it).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

@@ -12,7 +12,11 @@ use std::time::Duration;
 use webpki::{EndEntityCert, KeyUsage, RevocationOptionsBuilder};
 
 fn certs(dir: &Path, rel: &str) -> Vec<Vec<u8>> {
-    pem_blocks(&std::fs::read_to_string(dir.join(rel)).unwrap(), "CERTIFICATE").unwrap()
+    pem_blocks(
+        &std::fs::read_to_string(dir.join(rel)).unwrap(),
+        "CERTIFICATE",
+    )
+    .unwrap()
 }
 
 /// 2026-06-01: inside every valid leaf's lifetime.
@@ -20,21 +24,56 @@ fn at() -> UnixTime {
     UnixTime::since_unix_epoch(Duration::from_secs(1_780_272_000))
 }
 
-fn webpki_verify(dir: &Path, cat: &Catalogue, id: &str, crls: &[Vec<u8>]) -> Result<(), webpki::Error> {
+fn webpki_verify(
+    dir: &Path,
+    cat: &Catalogue,
+    id: &str,
+    crls: &[Vec<u8>],
+) -> Result<(), webpki::Error> {
     let e = cat.entry(id).unwrap();
     let root = certs(dir, &e.root).remove(0);
     let root_der = CertificateDer::from(root);
-    let anchors = vec![webpki::anchor_from_trusted_cert(&root_der).unwrap().to_owned()];
+    let anchors = vec![webpki::anchor_from_trusted_cert(&root_der)
+        .unwrap()
+        .to_owned()];
     let chain = certs(dir, &e.chain);
     let leaf = CertificateDer::from(chain[0].clone());
-    let inter: Vec<CertificateDer> = chain[1..].iter().map(|c| CertificateDer::from(c.clone())).collect();
+    let inter: Vec<CertificateDer> = chain[1..]
+        .iter()
+        .map(|c| CertificateDer::from(c.clone()))
+        .collect();
     let ee = EndEntityCert::try_from(&leaf)?;
-    let owned: Vec<webpki::OwnedCertRevocationList> = crls.iter().map(|c| webpki::OwnedCertRevocationList::from_der(c).unwrap()).collect();
+    let owned: Vec<webpki::OwnedCertRevocationList> = crls
+        .iter()
+        .map(|c| webpki::OwnedCertRevocationList::from_der(c).unwrap())
+        .collect();
     let crl_refs: Vec<webpki::CertRevocationList> = owned.into_iter().map(Into::into).collect();
     let refs: Vec<&webpki::CertRevocationList> = crl_refs.iter().collect();
-    let rev = if refs.is_empty() { None } else { Some(RevocationOptionsBuilder::new(&refs).unwrap().with_depth(webpki::RevocationCheckDepth::EndEntity).with_expiration_policy(webpki::ExpirationPolicy::Enforce).build()) };
-    let now = if crls.is_empty() { at() } else { UnixTime::now() };
-    ee.verify_for_usage(webpki::ALL_VERIFICATION_ALGS, &anchors, &inter, now, KeyUsage::server_auth(), rev, None)?;
+    let rev = if refs.is_empty() {
+        None
+    } else {
+        Some(
+            RevocationOptionsBuilder::new(&refs)
+                .unwrap()
+                .with_depth(webpki::RevocationCheckDepth::EndEntity)
+                .with_expiration_policy(webpki::ExpirationPolicy::Enforce)
+                .build(),
+        )
+    };
+    let now = if crls.is_empty() {
+        at()
+    } else {
+        UnixTime::now()
+    };
+    ee.verify_for_usage(
+        webpki::ALL_VERIFICATION_ALGS,
+        &anchors,
+        &inter,
+        now,
+        KeyUsage::server_auth(),
+        rev,
+        None,
+    )?;
     let name = ServerName::try_from(e.hostnames[0].as_str()).unwrap();
     ee.verify_is_valid_for_subject_name(&name)
 }
@@ -44,14 +83,31 @@ fn catalogue_has_every_case_the_issue_lists() {
     let (_t, dir, cat) = fresh_pki(&[], "http://127.0.0.1:1");
     assert!(cat.entries.len() >= 20, "{} entries", cat.entries.len());
     for id in [
-        "public-ov-wildcard", "public-dv", "g1-no-policy", "g1-client-auth-only", "g1-expired", "g1-not-yet-valid", "g1-revoked", "g1-unknown-root",
-        "g1-self-signed", "g1-missing-intermediate", "g1-chain-with-root", "g1-sha1", "g1-rsa1024", "public-ov-multi-owner", "g4-ip-san", "g1-not-whitelisted",
+        "public-ov-wildcard",
+        "public-dv",
+        "g1-no-policy",
+        "g1-client-auth-only",
+        "g1-expired",
+        "g1-not-yet-valid",
+        "g1-revoked",
+        "g1-unknown-root",
+        "g1-self-signed",
+        "g1-missing-intermediate",
+        "g1-chain-with-root",
+        "g1-sha1",
+        "g1-rsa1024",
+        "public-ov-multi-owner",
+        "g4-ip-san",
+        "g1-not-whitelisted",
     ] {
         let e = cat.entry(id).unwrap_or_else(|| panic!("missing {id}"));
         assert_eq!(e.expect, Expect::Invalid, "{id}");
         assert!(!e.violates.is_empty(), "{id}");
         for id in &e.violates {
-            assert!(medmij_core::requirement::requirement_by_str(id).is_some(), "unknown requirement {id}");
+            assert!(
+                medmij_core::requirement::requirement_by_str(id).is_some(),
+                "unknown requirement {id}"
+            );
         }
     }
     let whitelist = std::fs::read_to_string(dir.join(&cat.whitelist)).unwrap();
@@ -68,7 +124,12 @@ fn same_seed_gives_same_names_serials_and_p256_keys() {
     let (_b, db, cb) = fresh_pki(&[], "http://127.0.0.1:1");
     for (x, y) in ca.entries.iter().zip(&cb.entries) {
         assert_eq!(x.serial, y.serial);
-        assert_eq!(std::fs::read(da.join(&x.key)).unwrap(), std::fs::read(db.join(&y.key)).unwrap(), "{}", x.id);
+        assert_eq!(
+            std::fs::read(da.join(&x.key)).unwrap(),
+            std::fs::read(db.join(&y.key)).unwrap(),
+            "{}",
+            x.id
+        );
     }
 }
 
@@ -79,7 +140,13 @@ fn valid_entries_verify_with_webpki_and_invalid_chain_entries_do_not() {
         let r = webpki_verify(&dir, &cat, &e.id, &[]);
         match e.id.as_str() {
             // Refused by any path validator.
-            "g1-expired" | "g1-not-yet-valid" | "g1-unknown-root" | "g1-self-signed" | "g1-missing-intermediate" | "g1-sha1" | "g1-client-auth-only" => {
+            "g1-expired"
+            | "g1-not-yet-valid"
+            | "g1-unknown-root"
+            | "g1-self-signed"
+            | "g1-missing-intermediate"
+            | "g1-sha1"
+            | "g1-client-auth-only" => {
                 assert!(r.is_err(), "{} should fail path validation", e.id)
             }
             // Everything else is a valid path; what is wrong with it is a MedMij rule on top.
@@ -104,7 +171,10 @@ fn g4_rsa_chain_is_pss_sha512_and_verifies() {
     let (_t, dir, cat) = fresh_pki(&[Hierarchy::G4], "http://127.0.0.1:1");
     let leaf = certs(&dir, &cat.entry("g4-za").unwrap().cert).remove(0);
     let (_, x) = x509_parser::parse_x509_certificate(&leaf).unwrap();
-    assert_eq!(x.signature_algorithm.algorithm.to_id_string(), "1.2.840.113549.1.1.10");
+    assert_eq!(
+        x.signature_algorithm.algorithm.to_id_string(),
+        "1.2.840.113549.1.1.10"
+    );
     match x.public_key().parsed().unwrap() {
         x509_parser::public_key::PublicKey::RSA(r) => assert_eq!(r.key_size(), 3072),
         other => panic!("expected RSA, got {other:?}"),
@@ -122,24 +192,75 @@ fn openssl_verify_accepts_valid_entries_and_refuses_revoked_with_crl() {
     for e in cat.entries.iter().filter(|e| e.expect == Expect::Valid) {
         // Split the chain file: leaf first, intermediates as -untrusted.
         let chain = certs(&dir, &e.chain);
-        let inter: String = chain[1..].iter().map(|c| medmij_testpki::store::pem("CERTIFICATE", c)).collect();
+        let inter: String = chain[1..]
+            .iter()
+            .map(|c| medmij_testpki::store::pem("CERTIFICATE", c))
+            .collect();
         let inter_path = dir.join(format!("{}.untrusted.pem", e.id));
         std::fs::write(&inter_path, inter).unwrap();
-        let (ok, out) = openssl(&["verify", "-purpose", "sslserver", "-CAfile", &e.root, "-untrusted", inter_path.to_str().unwrap(), &e.cert], &dir);
+        let (ok, out) = openssl(
+            &[
+                "verify",
+                "-purpose",
+                "sslserver",
+                "-CAfile",
+                &e.root,
+                "-untrusted",
+                inter_path.to_str().unwrap(),
+                &e.cert,
+            ],
+            &dir,
+        );
         assert!(ok, "{}: {out}", e.id);
     }
     let e = cat.entry("g1-revoked").unwrap();
     let crls = ["crl/g1-tsp.crl", "crl/g1-domain.crl", "crl/g1-root.crl"];
     let mut crl_pem = String::new();
     for c in crls {
-        crl_pem.push_str(&medmij_testpki::store::pem("X509 CRL", &std::fs::read(dir.join(c)).unwrap()));
+        crl_pem.push_str(&medmij_testpki::store::pem(
+            "X509 CRL",
+            &std::fs::read(dir.join(c)).unwrap(),
+        ));
     }
     std::fs::write(dir.join("crls.pem"), crl_pem).unwrap();
-    let inter: String = certs(&dir, &e.chain)[1..].iter().map(|c| medmij_testpki::store::pem("CERTIFICATE", c)).collect();
+    let inter: String = certs(&dir, &e.chain)[1..]
+        .iter()
+        .map(|c| medmij_testpki::store::pem("CERTIFICATE", c))
+        .collect();
     std::fs::write(dir.join("inter.pem"), inter).unwrap();
-    let (ok, out) = openssl(&["verify", "-crl_check_all", "-CRLfile", "crls.pem", "-purpose", "sslserver", "-CAfile", &e.root, "-untrusted", "inter.pem", &e.cert], &dir);
+    let (ok, out) = openssl(
+        &[
+            "verify",
+            "-crl_check_all",
+            "-CRLfile",
+            "crls.pem",
+            "-purpose",
+            "sslserver",
+            "-CAfile",
+            &e.root,
+            "-untrusted",
+            "inter.pem",
+            &e.cert,
+        ],
+        &dir,
+    );
     assert!(!ok && out.contains("revoked"), "{out}");
     let good = cat.entry("g1-za").unwrap();
-    let (ok, out) = openssl(&["verify", "-crl_check_all", "-CRLfile", "crls.pem", "-purpose", "sslserver", "-CAfile", &good.root, "-untrusted", "inter.pem", &good.cert], &dir);
+    let (ok, out) = openssl(
+        &[
+            "verify",
+            "-crl_check_all",
+            "-CRLfile",
+            "crls.pem",
+            "-purpose",
+            "sslserver",
+            "-CAfile",
+            &good.root,
+            "-untrusted",
+            "inter.pem",
+            &good.cert,
+        ],
+        &dir,
+    );
     assert!(ok, "{out}");
 }

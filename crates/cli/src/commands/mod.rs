@@ -1,0 +1,40 @@
+//! One module per subcommand; each parses its arguments and calls the libraries.
+
+pub mod pki;
+pub mod requirements;
+
+use anyhow::Context;
+use medmij_core::Profile;
+use std::path::PathBuf;
+
+/// `--profile NAME` / `--profile-file FILE`, shared by every command that judges.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ProfileArgs {
+    /// Built-in profile: medmij-2025 (default) or medmij-2022.
+    #[arg(long, value_name = "NAME", default_value = medmij_core::profile::DEFAULT_PROFILE, conflicts_with = "profile_file")]
+    pub profile: String,
+    /// Load a profile from a TOML or JSON file with the same schema (docs/profile-schema.md).
+    #[arg(long, value_name = "FILE")]
+    pub profile_file: Option<PathBuf>,
+}
+
+impl ProfileArgs {
+    /// Loads the selected profile.
+    pub fn load(&self) -> anyhow::Result<Profile> {
+        match &self.profile_file {
+            Some(f) => Profile::from_file(f).context("--profile-file"),
+            None => Profile::builtin(&self.profile).context("--profile"),
+        }
+    }
+}
+
+/// Output formats.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// Machine-readable.
+    Json,
+    /// Markdown (documentation, audits).
+    Md,
+}

@@ -1,0 +1,628 @@
+//! End-to-end tests of `medmij-tls pki` and `requirements`, with openssl as the independent peer.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_medmij-tls"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("running medmij-tls")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn require_openssl() {
+    assert!(
+        Command::new("openssl").arg("version").output().is_ok(),
+        "openssl is required by this test: run scripts/test, which installs it"
+    );
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `pki serve` as a child process, killed on drop.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_server(dir: &Path) -> Server {
+    let mut child = bin()
+        .args(["pki", "serve", "--dir", dir.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.starts_with("serving "),
+        "unexpected first line: {line}"
+    );
+    Server(child)
+}
+
+fn http_get(port: u16, path: &str) -> (u16, Vec<u8>) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).unwrap();
+    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&buf[..split]).to_string();
+    let status: u16 = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, buf[split + 4..].to_vec())
+}
+
+struct Pki {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    port: u16,
+}
+
+fn init_pki(extra: &[&str]) -> Pki {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pki");
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut args = vec![
+        "pki",
+        "init",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--key-alg",
+        "ecdsa",
+        "--base-url",
+        &url,
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    Pki {
+        _tmp: tmp,
+        dir,
+        port,
+    }
+}
+
+fn openssl_in(dir: &Path, args: &[&str]) -> (bool, String) {
+    let o = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (o.status.success(), format!("{}{}", stdout(&o), stderr(&o)))
+}
+
+fn concat(dir: &Path, out: &str, files: &[&str]) {
+    let s: String = files
+        .iter()
+        .map(|f| std::fs::read_to_string(dir.join(f)).unwrap())
+        .collect();
+    std::fs::write(dir.join(out), s).unwrap();
+}
+
+fn ocsp_status(pki: &Pki, issuer: &str, cert: &str, root: &str, others: &[&str]) -> String {
+    concat(&pki.dir, "others.pem", others);
+    let url = format!("http://127.0.0.1:{}/ocsp/{issuer}", pki.port);
+    let (ok, out) = openssl_in(
+        &pki.dir,
+        &[
+            "ocsp",
+            "-issuer",
+            &format!("ca/{issuer}.pem"),
+            "-cert",
+            cert,
+            "-url",
+            &url,
+            "-CAfile",
+            root,
+            "-verify_other",
+            "others.pem",
+            "-timeout",
+            "10",
+        ],
+    );
+    assert!(ok, "openssl ocsp failed: {out}");
+    assert!(
+        out.contains("Response verify OK"),
+        "signature not verified: {out}"
+    );
+    out.lines()
+        .find(|l| l.starts_with(cert))
+        .map(|l| l[cert.len() + 1..].trim().to_string())
+        .unwrap_or_else(|| panic!("no status line in {out}"))
+}
+
+#[test]
+fn openssl_ocsp_gets_good_and_revoked_from_pki_serve_delegated_responder() {
+    require_openssl();
+    let pki = init_pki(&[]);
+    let _server = start_server(&pki.dir);
+    let others = ["ca/g1-tsp.pem", "ca/g1-domain.pem"];
+    assert_eq!(
+        ocsp_status(
+            &pki,
+            "g1-tsp",
+            "certs/g1-za/cert.pem",
+            "ca/g1-root.pem",
+            &others
+        ),
+        "good"
+    );
+    assert_eq!(
+        ocsp_status(
+            &pki,
+            "g1-tsp",
+            "certs/g1-revoked/cert.pem",
+            "ca/g1-root.pem",
+            &others
+        ),
+        "revoked"
+    );
+}
+
+#[test]
+fn openssl_ocsp_verifies_issuer_signed_pss_responses_and_revoke_takes_effect() {
+    require_openssl();
+    let pki = init_pki(&["--key-alg-for", "g4=rsa"]);
+    let _server = start_server(&pki.dir);
+    let others = ["ca/g4-tsp.pem", "ca/g4-intm.pem"];
+    assert_eq!(
+        ocsp_status(
+            &pki,
+            "g4-tsp",
+            "certs/g4-za/cert.pem",
+            "ca/g4-root.pem",
+            &others
+        ),
+        "good"
+    );
+    assert_eq!(
+        ocsp_status(
+            &pki,
+            "g4-tsp",
+            "certs/g4-revoked/cert.pem",
+            "ca/g4-root.pem",
+            &others
+        ),
+        "revoked"
+    );
+    // Revoke g4-pgo while the server runs: OCSP and the CRL change without a restart.
+    let o = run(&[
+        "pki",
+        "revoke",
+        "--dir",
+        pki.dir.to_str().unwrap(),
+        "--cert",
+        pki.dir.join("certs/g4-pgo/cert.pem").to_str().unwrap(),
+        "--reason",
+        "superseded",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        ocsp_status(
+            &pki,
+            "g4-tsp",
+            "certs/g4-pgo/cert.pem",
+            "ca/g4-root.pem",
+            &others
+        ),
+        "revoked"
+    );
+    let (status, crl) = http_get(pki.port, "/crl/g4-tsp.crl");
+    assert_eq!(status, 200);
+    std::fs::write(pki.dir.join("fetched.crl"), crl).unwrap();
+    let (ok, text) = openssl_in(
+        &pki.dir,
+        &[
+            "crl",
+            "-inform",
+            "DER",
+            "-in",
+            "fetched.crl",
+            "-noout",
+            "-text",
+        ],
+    );
+    assert!(ok, "{text}");
+    let serial = std::fs::read_to_string(pki.dir.join("catalogue.json")).unwrap();
+    let cat: serde_json::Value = serde_json::from_str(&serial).unwrap();
+    let pgo_serial = cat["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == "g4-pgo")
+        .unwrap()["serial"]
+        .as_str()
+        .unwrap()
+        .to_uppercase();
+    assert!(
+        text.contains(&pgo_serial),
+        "CRL does not list {pgo_serial}:\n{text}"
+    );
+    assert!(
+        text.contains("rsassaPss") && text.contains("sha512"),
+        "{text}"
+    );
+    assert!(text.contains("Superseded"), "{text}");
+}
+
+#[test]
+fn openssl_crl_accepts_every_published_crl_and_verifies_its_signature() {
+    require_openssl();
+    let pki = init_pki(&[]);
+    let _server = start_server(&pki.dir);
+    for (ca, issuer) in [
+        ("g1-tsp", "g1-tsp"),
+        ("g1-domain", "g1-domain"),
+        ("g4-tsp", "g4-tsp"),
+        ("public-ov-ca", "public-ov-ca"),
+    ] {
+        let (status, der) = http_get(pki.port, &format!("/crl/{ca}.crl"));
+        assert_eq!(status, 200, "{ca}");
+        let f = format!("{ca}.fetched.crl");
+        std::fs::write(pki.dir.join(&f), der).unwrap();
+        let (ok, out) = openssl_in(
+            &pki.dir,
+            &[
+                "crl",
+                "-inform",
+                "DER",
+                "-in",
+                &f,
+                "-CAfile",
+                &format!("ca/{issuer}.pem"),
+                "-noout",
+            ],
+        );
+        assert!(ok && out.contains("verify OK"), "{ca}: {out}");
+    }
+    let (status, _) = http_get(pki.port, "/crl/nope.crl");
+    assert_eq!(status, 404);
+    let (status, der) = http_get(pki.port, "/ca/g1-tsp.cer");
+    assert_eq!(status, 200);
+    assert_eq!(der, std::fs::read(pki.dir.join("ca/g1-tsp.cer")).unwrap());
+}
+
+#[test]
+fn ocsp_get_requests_and_garbage_get_an_answer_not_a_hang() {
+    require_openssl();
+    let pki = init_pki(&[]);
+    let _server = start_server(&pki.dir);
+    // A garbage GET request: malformedRequest (OCSP status 1), HTTP 200.
+    let (status, body) = http_get(pki.port, "/ocsp/g1-tsp/AAAA");
+    assert_eq!(status, 200);
+    assert_eq!(body, vec![0x30, 0x03, 0x0a, 0x01, 0x01]);
+    // A real request by GET (RFC 6960 A.1): build it with openssl, send it base64 in the path.
+    let (ok, out) = openssl_in(
+        &pki.dir,
+        &[
+            "ocsp",
+            "-issuer",
+            "ca/g1-tsp.pem",
+            "-cert",
+            "certs/g1-revoked/cert.pem",
+            "-no_nonce",
+            "-reqout",
+            "req.der",
+        ],
+    );
+    assert!(ok, "{out}");
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD
+        .encode(std::fs::read(pki.dir.join("req.der")).unwrap());
+    let enc = b64
+        .replace('+', "%2B")
+        .replace('/', "%2F")
+        .replace('=', "%3D");
+    let (status, body) = http_get(pki.port, &format!("/ocsp/g1-tsp/{enc}"));
+    assert_eq!(status, 200);
+    std::fs::write(pki.dir.join("resp.der"), body).unwrap();
+    concat(
+        &pki.dir,
+        "others.pem",
+        &["ca/g1-tsp.pem", "ca/g1-domain.pem"],
+    );
+    let (ok, out) = openssl_in(
+        &pki.dir,
+        &[
+            "ocsp",
+            "-respin",
+            "resp.der",
+            "-issuer",
+            "ca/g1-tsp.pem",
+            "-cert",
+            "certs/g1-revoked/cert.pem",
+            "-CAfile",
+            "ca/g1-root.pem",
+            "-verify_other",
+            "others.pem",
+        ],
+    );
+    assert!(ok && out.contains("revoked"), "{out}");
+}
+
+#[test]
+fn init_refuses_a_non_empty_dir_and_leaves_it_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pki");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("keep.txt"), "mine").unwrap();
+    let o = run(&[
+        "pki",
+        "init",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--key-alg",
+        "ecdsa",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("--dir") && err.contains("not empty") && err.lines().count() == 1,
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("keep.txt")).unwrap(),
+        "mine"
+    );
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "temporary directories left behind"
+    );
+    let o = run(&[
+        "pki",
+        "init",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--key-alg",
+        "ecdsa",
+        "--force",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.join("catalogue.json").exists() && !dir.join("keep.txt").exists());
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "temporary directories left behind"
+    );
+}
+
+#[test]
+fn init_into_an_unwritable_place_fails_with_one_line_and_exit_2() {
+    let o = run(&[
+        "pki",
+        "init",
+        "--dir",
+        "/proc/medmij-cannot-write-here/pki",
+        "--key-alg",
+        "ecdsa",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("--dir /proc/medmij-cannot-write-here/pki") && err.lines().count() == 1,
+        "{err}"
+    );
+}
+
+#[test]
+fn issue_and_csr_make_usable_files() {
+    require_openssl();
+    let pki = init_pki(&[]);
+    let d = pki.dir.to_str().unwrap();
+    let o = run(&[
+        "pki",
+        "issue",
+        "--dir",
+        d,
+        "--hierarchy",
+        "g1",
+        "--role",
+        "backchannel",
+        "--hostname",
+        "nieuw.zorgaanbieder.example",
+        "--key-alg",
+        "ecdsa",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    concat(
+        &pki.dir,
+        "inter.pem",
+        &["ca/g1-tsp.pem", "ca/g1-domain.pem"],
+    );
+    let (ok, out) = openssl_in(
+        &pki.dir,
+        &[
+            "verify",
+            "-purpose",
+            "sslserver",
+            "-CAfile",
+            "ca/g1-root.pem",
+            "-untrusted",
+            "inter.pem",
+            "certs/nieuw.zorgaanbieder.example/cert.pem",
+        ],
+    );
+    assert!(ok, "{out}");
+    let o = run(&[
+        "pki",
+        "issue",
+        "--dir",
+        d,
+        "--hierarchy",
+        "public-ov",
+        "--role",
+        "backchannel",
+        "--hostname",
+        "x.example",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("backchannel needs g1 or g4"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&[
+        "pki",
+        "issue",
+        "--dir",
+        d,
+        "--hierarchy",
+        "g1",
+        "--role",
+        "backchannel",
+        "--hostname",
+        "Upper.Example",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    // CSR: key made here, 0600, CSR verifies and names the hosts.
+    let key = pki.dir.join("node.key");
+    let csr = pki.dir.join("node.csr");
+    let o = run(&[
+        "pki",
+        "csr",
+        "--hostname",
+        "za.zorgaanbieder.example",
+        "--org",
+        "Zorgaanbieder B.V.",
+        "--org-id",
+        "NTRNL-12345678",
+        "--key",
+        "ecdsa-p256",
+        "--key-out",
+        key.to_str().unwrap(),
+        "--csr-out",
+        csr.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let (ok, out) = openssl_in(
+        &pki.dir,
+        &["req", "-in", "node.csr", "-verify", "-noout", "-text"],
+    );
+    assert!(
+        ok && out.contains("DNS:za.zorgaanbieder.example") && out.contains("NTRNL-12345678"),
+        "{out}"
+    );
+    let o = run(&[
+        "pki",
+        "csr",
+        "--hostname",
+        "za.zorgaanbieder.example",
+        "--key-out",
+        key.to_str().unwrap(),
+        "--csr-out",
+        csr.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "must not overwrite a key");
+}
+
+#[test]
+fn requirements_json_lists_every_id_with_citation_and_roles() {
+    let o = run(&["requirements", "--format", "json"]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let reqs = v["requirements"].as_array().unwrap();
+    let ids: Vec<&str> = reqs.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    for id in [
+        "core.tls.300",
+        "core.tls.301",
+        "core.tls.302",
+        "core.tls.303",
+        "core.tls.304",
+        "core.tls.305",
+        "core.tls.307",
+        "core.tls.308",
+        "core.tls.309",
+        "core.tls.310",
+        "core.tls.311",
+        "core.tls.313",
+        "core.tls.314",
+        "core.tls.315",
+        "medmij.whitelist",
+    ] {
+        assert!(ids.contains(&id), "{id} missing");
+    }
+    for r in reqs {
+        assert!(!r["citation"]["document"].as_str().unwrap().is_empty());
+        assert!(!r["roles"].as_array().unwrap().is_empty());
+    }
+    let o = run(&["requirements", "--profile", "medmij-2022", "--format", "md"]);
+    assert!(
+        o.status.success()
+            && stdout(&o).contains("| `core.tls.305` |")
+            && stdout(&o).contains("v2.1")
+    );
+}
+
+#[test]
+fn a_broken_profile_file_gets_file_line_and_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("mine.toml");
+    let text = medmij_core_profile_text().replace("ncsc = \"2025-05\"", "ncsc = \"2024\"");
+    std::fs::write(&f, text).unwrap();
+    let o = run(&["requirements", "--profile-file", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("mine.toml:") && err.contains("2024") && err.contains("--profile-file"),
+        "{err}"
+    );
+    let o = run(&["requirements", "--profile", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown profile `nope`"));
+}
+
+fn medmij_core_profile_text() -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/profiles/medmij-2025.toml"),
+    )
+    .unwrap()
+}
+
+#[test]
+fn serve_survives_a_slow_client_and_keeps_answering() {
+    let pki = init_pki(&[]);
+    let _server = start_server(&pki.dir);
+    // A client that sends half a request line and stalls must not block others.
+    let mut stalled = TcpStream::connect(("127.0.0.1", pki.port)).unwrap();
+    stalled.write_all(b"GET /crl/g1-tsp.crl HTT").unwrap();
+    let t = Instant::now();
+    let (status, _) = http_get(pki.port, "/healthz");
+    assert_eq!(status, 200);
+    assert!(t.elapsed() < Duration::from_secs(5));
+}

@@ -1,0 +1,308 @@
+//! `pki issue`, `pki revoke` and `pki csr`: day-to-day operations on an existing test PKI.
+
+use crate::ca::{reason_from_name, serial_hex, unhex, LoadedCa};
+use crate::catalogue::Role;
+use crate::error::{PkiError, Result};
+use crate::hierarchy::Hierarchy;
+use crate::init::{leaf_template, write_key};
+use crate::keys::{Key, KeyStyle};
+use crate::serve::reissue_crl;
+use crate::store::{pem, pem_blocks, IssuedRecord, PkiDir, Revocation};
+use rcgen::{CertificateParams, DistinguishedName, DnType, SanType};
+use std::path::{Path, PathBuf};
+use time::OffsetDateTime;
+
+/// Checks a hostname the way the MedMij whitelist XSD does (lowercase labels, at least two),
+/// with a leading `*.` allowed only where the caller permits wildcards.
+pub fn check_hostname(h: &str) -> Result<()> {
+    let ok_label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    let labels: Vec<&str> = h.split('.').collect();
+    if h.len() > 253 || labels.len() < 2 || !labels.iter().all(|l| ok_label(l)) {
+        return Err(PkiError::Invalid(format!("hostname `{h}`: expected lowercase DNS labels a-z, 0-9, '-' with at least one dot (MedMij whitelist pattern)")));
+    }
+    Ok(())
+}
+
+/// What `pki issue` should make.
+#[derive(Clone, Debug)]
+pub struct IssueRequest {
+    /// Hierarchy to issue from.
+    pub hierarchy: Hierarchy,
+    /// Backchannel (G1/G4) or frontchannel (public OV/DV).
+    pub role: Role,
+    /// SAN dNSNames.
+    pub hostnames: Vec<String>,
+    /// Folder name under `certs/` (default: first hostname).
+    pub name: Option<String>,
+    /// Validity in days from now.
+    pub days: u32,
+    /// Key style (RSA with the hierarchy's real size, or P-256).
+    pub key_style: KeyStyle,
+}
+
+/// Paths of an issued certificate (absolute).
+#[derive(Clone, Debug)]
+pub struct Issued {
+    /// Leaf PEM.
+    pub cert: PathBuf,
+    /// Leaf + intermediates PEM.
+    pub chain: PathBuf,
+    /// Key PEM.
+    pub key: PathBuf,
+    /// Serial (hex).
+    pub serial: String,
+}
+
+/// Issues a node certificate from the hierarchy's issuing CA and records it for OCSP.
+pub fn issue(dir: &PkiDir, req: &IssueRequest) -> Result<Issued> {
+    let h = req.hierarchy;
+    match (req.role, h.is_backchannel()) {
+        (Role::Backchannel, false) => return Err(PkiError::Invalid(format!("hierarchy `{h}` issues frontchannel certificates; backchannel needs g1 or g4"))),
+        (Role::Frontchannel, true) => return Err(PkiError::Invalid(format!("hierarchy `{h}` is a PKIoverheid-like private hierarchy; frontchannel needs public-ov or public-dv"))),
+        _ => {}
+    }
+    if req.hostnames.is_empty() {
+        return Err(PkiError::Invalid(
+            "at least one --hostname is required".into(),
+        ));
+    }
+    for hn in &req.hostnames {
+        check_hostname(hn)?;
+    }
+    let mut manifest = dir.manifest()?;
+    let ca = LoadedCa::load(dir, manifest.ca(h.issuing_ca())?)?;
+    let name = req.name.clone().unwrap_or_else(|| req.hostnames[0].clone());
+    if name.contains('/') || name.starts_with('.') {
+        return Err(PkiError::Invalid(format!(
+            "name `{name}` must be a plain folder name"
+        )));
+    }
+    let rel = format!("certs/{name}");
+    if dir.path(&rel).exists() {
+        return Err(PkiError::Invalid(format!(
+            "{}: already exists; choose another --name",
+            dir.path(&rel).display()
+        )));
+    }
+    let mut serial = vec![0u8; 16];
+    aws_lc_rs::rand::fill(&mut serial).map_err(|_| PkiError::Crypto {
+        what: "serial".into(),
+        reason: "no randomness".into(),
+    })?;
+    serial[0] = (serial[0] & 0x7f) | 0x40;
+    let mut leaf = leaf_template(h, req.hostnames.clone(), serial);
+    let now = OffsetDateTime::now_utc();
+    leaf.not_before = now - time::Duration::hours(1);
+    leaf.not_after = now + time::Duration::days(i64::from(req.days));
+    let key = Key::generate(
+        req.key_style.alg(h.leaf_rsa_bits()),
+        &manifest.seed,
+        &format!("issue/{name}/{}", now.unix_timestamp_nanos()),
+    )?;
+    let params = leaf.params(Some(&ca.record), &manifest.base_url)?;
+    let der = ca.sign(&params, key.pair(), None)?;
+    let serial = serial_hex(&der)?;
+    let mut chain = pem("CERTIFICATE", &der);
+    let mut cur = Some(ca.record.clone());
+    while let Some(c) = cur {
+        if c.parent.is_none() {
+            break;
+        }
+        chain.push_str(&dir.read_string(&c.cert)?);
+        cur = c
+            .parent
+            .as_deref()
+            .map(|p| manifest.ca(p))
+            .transpose()?
+            .cloned();
+    }
+    dir.write(
+        &format!("{rel}/cert.pem"),
+        pem("CERTIFICATE", &der).as_bytes(),
+    )?;
+    dir.write(&format!("{rel}/chain.pem"), chain.as_bytes())?;
+    write_key(dir, &format!("{rel}/key.pem"), &key.pem())?;
+    manifest.issued.push(IssuedRecord {
+        ca: ca.record.id.clone(),
+        serial: serial.clone(),
+        subject: req.hostnames[0].clone(),
+        cert: format!("{rel}/cert.pem"),
+    });
+    dir.write_manifest(&manifest)?;
+    Ok(Issued {
+        cert: dir.path(&format!("{rel}/cert.pem")),
+        chain: dir.path(&format!("{rel}/chain.pem")),
+        key: dir.path(&format!("{rel}/key.pem")),
+        serial,
+    })
+}
+
+/// Which certificate to revoke.
+#[derive(Clone, Debug)]
+pub enum RevokeTarget {
+    /// A certificate file (the issuing CA is looked up from the manifest).
+    Cert(PathBuf),
+    /// A serial under a CA.
+    Serial {
+        /// CA ID.
+        ca: String,
+        /// Serial (hex).
+        serial: String,
+    },
+}
+
+/// Revokes a certificate: records it, re-issues the CA's CRL; OCSP answers revoked at once.
+pub fn revoke(
+    dir: &PkiDir,
+    target: &RevokeTarget,
+    reason: Option<&str>,
+    at: OffsetDateTime,
+) -> Result<Revocation> {
+    if let Some(r) = reason {
+        reason_from_name(r)?;
+    }
+    let manifest = dir.manifest()?;
+    let (ca, serial) = match target {
+        RevokeTarget::Cert(path) => {
+            let text = std::fs::read_to_string(path).map_err(PkiError::io(path))?;
+            let der = pem_blocks(&text, "CERTIFICATE")?
+                .into_iter()
+                .next()
+                .ok_or_else(|| PkiError::Invalid(format!("{}: no certificate", path.display())))?;
+            let serial = serial_hex(&der)?;
+            let rec = manifest
+                .issued
+                .iter()
+                .find(|i| i.serial == serial)
+                .ok_or_else(|| {
+                    PkiError::Invalid(format!(
+                        "{}: serial {serial} was not issued by this PKI",
+                        path.display()
+                    ))
+                })?;
+            (rec.ca.clone(), serial)
+        }
+        RevokeTarget::Serial { ca, serial } => {
+            manifest.ca(ca)?;
+            (ca.clone(), crate::store::hex(&unhex(serial)?))
+        }
+    };
+    let mut state = dir.revocations()?;
+    if let Some(existing) = state.find(&ca, &serial) {
+        return Err(PkiError::Invalid(format!(
+            "serial {serial} of `{ca}` is already revoked (at {})",
+            existing.revoked_at
+        )));
+    }
+    let rev = Revocation {
+        ca: ca.clone(),
+        serial,
+        revoked_at: at
+            .format(&time::format_description::well_known::Rfc3339)
+            .map_err(|e| PkiError::Invalid(e.to_string()))?,
+        reason: reason.map(Into::into),
+    };
+    state.revoked.push(rev.clone());
+    dir.write_revocations(&state)?;
+    reissue_crl(dir, &ca)?;
+    Ok(rev)
+}
+
+/// What `pki csr` should make.
+#[derive(Clone, Debug)]
+pub struct CsrRequest {
+    /// SAN dNSNames; the first is the CN.
+    pub hostnames: Vec<String>,
+    /// Subject O.
+    pub organization: Option<String>,
+    /// Subject C.
+    pub country: String,
+    /// OIN for subject serialNumber (PKIoverheid G1).
+    pub oin: Option<String>,
+    /// organizationIdentifier (G4: `NTRNL-` + KvK number).
+    pub organization_identifier: Option<String>,
+    /// Key: RSA bits (3072 for G4, 2048+ for G1) or P-256.
+    pub key: crate::keys::KeyAlg,
+}
+
+/// Generates a key and a CSR on this machine (core.tls.315: the key is made on the platform
+/// that uses it). Writes the key with mode 0600; refuses to overwrite either file.
+pub fn csr(req: &CsrRequest, key_out: &Path, csr_out: &Path) -> Result<()> {
+    for p in [key_out, csr_out] {
+        if p.exists() {
+            return Err(PkiError::Invalid(format!(
+                "{}: exists; refusing to overwrite",
+                p.display()
+            )));
+        }
+    }
+    if req.hostnames.is_empty() {
+        return Err(PkiError::Invalid(
+            "at least one --hostname is required".into(),
+        ));
+    }
+    for h in &req.hostnames {
+        check_hostname(h)?;
+    }
+    let key = match req.key {
+        // Seed derivation is for reproducible test PKIs; a key for a real certificate is random.
+        crate::keys::KeyAlg::EcdsaP256 => {
+            let crypto = |e: aws_lc_rs::error::Unspecified| PkiError::Crypto {
+                what: "P-256 key".into(),
+                reason: e.to_string(),
+            };
+            let k = aws_lc_rs::signature::EcdsaKeyPair::generate(
+                &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+            )
+            .map_err(crypto)?;
+            Key::from_pkcs8(k.to_pkcs8v1().map_err(crypto)?.as_ref())?
+        }
+        rsa => Key::generate(rsa, "", "")?,
+    };
+    let mut p = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CountryName, req.country.as_str());
+    if let Some(o) = &req.organization {
+        dn.push(DnType::OrganizationName, o.as_str());
+    }
+    if let Some(oi) = &req.organization_identifier {
+        dn.push(
+            DnType::CustomDnType(crate::oids::DN_ORGANIZATION_IDENTIFIER.to_vec()),
+            oi.as_str(),
+        );
+    }
+    if let Some(oin) = &req.oin {
+        dn.push(
+            DnType::CustomDnType(crate::oids::DN_SERIAL_NUMBER.to_vec()),
+            oin.as_str(),
+        );
+    }
+    dn.push(DnType::CommonName, req.hostnames[0].as_str());
+    p.distinguished_name = dn;
+    for h in &req.hostnames {
+        p.subject_alt_names.push(SanType::DnsName(
+            h.as_str()
+                .try_into()
+                .map_err(|e| PkiError::Invalid(format!("hostname `{h}`: {e}")))?,
+        ));
+    }
+    let csr = p
+        .serialize_request(key.pair())
+        .map_err(PkiError::build("CSR"))?;
+    let csr_pem = csr.pem().map_err(PkiError::build("CSR PEM"))?;
+    let dir = PkiDir::new(key_out.parent().unwrap_or(Path::new(".")));
+    let key_name = key_out
+        .file_name()
+        .ok_or_else(|| PkiError::Invalid(format!("{}: not a file name", key_out.display())))?
+        .to_string_lossy()
+        .to_string();
+    write_key(&dir, &key_name, &key.pem())?;
+    crate::store::write_atomic(csr_out, csr_pem.as_bytes())
+}
