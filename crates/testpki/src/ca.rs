@@ -145,7 +145,7 @@ pub fn reason_from_name(name: &str) -> Result<RevocationReason> {
 /// Decodes lowercase or uppercase hex.
 pub fn unhex(s: &str) -> Result<Vec<u8>> {
     let s = s.trim().trim_start_matches("0x");
-    if s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(PkiError::Invalid(format!(
             "`{s}` is not a hex serial number"
         )));

@@ -204,7 +204,7 @@ fn responder(
     p.custom_extensions.push(ext::ocsp_nocheck());
     p.custom_extensions.push(ext::authority_info_access(
         None,
-        Some(&ca_issuers_url(base_url, &spec.id)),
+        Some(&ca_issuers_url(base_url, spec.id)),
     )?);
     let der = ca.sign(&p, key.pair(), None)?;
     Ok((der, key))
