@@ -204,7 +204,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[FrontchannelServer, BackchannelServer, BackchannelClient],
         profiles: BOTH,
         enforced: Coverage { how: "gateway defaults offer TLS 1.3 with AES-256-GCM/ChaCha20 and X25519MLKEM768 first; sufficient fallbacks switchable off (strict)", by: "gateway (policy)", status: Planned },
-        verified: Coverage { how: "enumerate versions, suites, groups, signature schemes, certificate keys, options; classify under the profile's NCSC table (phase-out/insufficient = fail, sufficient = warning)", by: "scanner, client probe", status: Partial },
+        verified: Coverage { how: "enumerate versions, suites, groups, signature schemes, certificate keys, options; classify under the profile's NCSC table (phase-out/insufficient = fail, sufficient = warning)", by: "scanner, client probe", status: Planned },
     },
     Requirement {
         id: CORE_TLS_302,
@@ -215,7 +215,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[FrontchannelServer, BackchannelServer, BackchannelClient],
         profiles: BOTH,
         enforced: Coverage { how: "deviations are data in the profile; the gateway's policy reads them", by: "policy", status: Implemented },
-        verified: Coverage { how: "findings covered by a deviation are reported as permitted, citing it", by: "scanner", status: Partial },
+        verified: Coverage { how: "findings covered by a deviation are reported as permitted, citing it", by: "scanner", status: Planned },
     },
     Requirement {
         id: CORE_TLS_303,
@@ -281,7 +281,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[BackchannelServer, BackchannelClient],
         profiles: BOTH,
         enforced: Coverage { how: "verifier in both directions: chain to the profile's anchors, EKU, validity, CRL and OCSP with caches; failure is a TLS alert", by: "verifier + revocation", status: Planned },
-        verified: Coverage { how: "present no, self-signed, unknown-CA (and with a trusted test PKI: revoked, expired, not-yet-valid, clientAuth-only) certificates; each must be refused", by: "scanner; test PKI fixtures", status: Partial },
+        verified: Coverage { how: "present no, self-signed, unknown-CA (and with a trusted test PKI: revoked, expired, not-yet-valid, clientAuth-only) certificates; each must be refused", by: "scanner; test PKI fixtures", status: Planned },
     },
     Requirement {
         id: CORE_TLS_310,
@@ -292,7 +292,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[BackchannelServer, BackchannelClient],
         profiles: BOTH,
         enforced: Coverage { how: "gateway staples its own OCSP response; verifier uses valid staples and falls back to fetching; hard/soft per mechanism", by: "gateway, verifier", status: Planned },
-        verified: Coverage { how: "report stapling; client probe staples and checks the client tolerates it", by: "scanner, client probe; test PKI OCSP responder", status: Partial },
+        verified: Coverage { how: "report stapling; client probe staples and checks the client tolerates it", by: "scanner, client probe; test PKI OCSP responder", status: Planned },
     },
     Requirement {
         id: CORE_TLS_311,
@@ -303,7 +303,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[BackchannelServer, BackchannelClient, BackchannelCertificate],
         profiles: BOTH,
         enforced: Coverage { how: "verifier: webpki path to the profile's anchors, leaf EKU serverAuth checked separately, optional intermediate allow-list", by: "verifier", status: Planned },
-        verified: Coverage { how: "linter checks EKU, validity, anchors and policy OIDs (G1 2.16.528.1.1003.1.2.8.6, G4 2.16.528.1.1003.1.2.44.15.35.11)", by: "linter; test PKI fixtures", status: Partial },
+        verified: Coverage { how: "linter checks EKU, validity, anchors and policy OIDs (G1 2.16.528.1.1003.1.2.8.6, G4 2.16.528.1.1003.1.2.44.15.35.11)", by: "linter; test PKI fixtures", status: Planned },
     },
     Requirement {
         id: CORE_TLS_313,
@@ -314,7 +314,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[BackchannelServer, BackchannelClient, FrontchannelServer],
         profiles: BOTH,
         enforced: Coverage { how: "gateway builds the path at start-up; missing intermediate = start-up error; root in the file dropped with a warning", by: "gateway", status: Planned },
-        verified: Coverage { how: "served chain verifies without fetching; self-signed root present = fail; wrong order = warning", by: "scanner, linter; test PKI fixtures", status: Partial },
+        verified: Coverage { how: "served chain verifies without fetching; self-signed root present = fail; wrong order = warning", by: "scanner, linter; test PKI fixtures", status: Planned },
     },
     Requirement {
         id: CORE_TLS_314,
@@ -325,7 +325,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[BackchannelCertificate],
         profiles: BOTH,
         enforced: Coverage { how: "verifier trusts only the profile's PKIoverheid private anchors", by: "verifier", status: Planned },
-        verified: Coverage { how: "linter checks the hierarchy and the PKIoverheid private policy OIDs", by: "linter; test PKI fixtures", status: Partial },
+        verified: Coverage { how: "linter checks the hierarchy and the PKIoverheid private policy OIDs", by: "linter; test PKI fixtures", status: Planned },
     },
     Requirement {
         id: CORE_TLS_315,
@@ -336,7 +336,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[FrontchannelCertificate, FrontchannelServer],
         profiles: BOTH,
         enforced: Coverage { how: "gateway refuses to start a production frontchannel listener with a DV or wildcard certificate", by: "gateway", status: Planned },
-        verified: Coverage { how: "linter: policy OIDs (OV/EV/ETSI), wildcards, registrable domains, CAA tree climbing, DNSSEC, issuer country; manual items for key generation and management; `pki csr` generates keys locally", by: "linter, test PKI (csr)", status: Partial },
+        verified: Coverage { how: "linter: policy OIDs (OV/EV/ETSI), wildcards, registrable domains, CAA tree climbing, DNSSEC, issuer country; manual items for key generation and management; `pki csr` generates keys locally", by: "linter, test PKI (csr)", status: Planned },
     },
     Requirement {
         id: MEDMIJ_WHITELIST,
@@ -347,7 +347,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[BackchannelServer, BackchannelClient],
         profiles: BOTH,
         enforced: Coverage { how: "outbound target and inbound client SAN checked against the whitelist; list refreshed and persisted last-good", by: "verifier (whitelist), gateway", status: Planned },
-        verified: Coverage { how: "network scans take their targets from the whitelist; linter checks a certificate's names against it", by: "scanner, linter; test PKI fixture", status: Partial },
+        verified: Coverage { how: "network scans take their targets from the whitelist; linter checks a certificate's names against it", by: "scanner, linter; test PKI fixture", status: Planned },
     },
 ];
 

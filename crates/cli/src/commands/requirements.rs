@@ -80,13 +80,13 @@ fn text(p: &Profile) -> String {
     let mut s = format!("Profile {} ({}; NCSC {})\n\n", p.id, p.title, p.ncsc);
     for r in REGISTRY.iter().filter(|r| applies(r, p)) {
         s.push_str(&format!(
-            "{:<17} {:<6} {}\n",
+            "{:<18} {:<6} {}\n",
             r.id,
             r.obligation.label(),
             r.title
         ));
         s.push_str(&format!(
-            "{:17} roles:    {}\n",
+            "{:18} roles:    {}\n",
             "",
             r.roles
                 .iter()
@@ -95,14 +95,14 @@ fn text(p: &Profile) -> String {
                 .join(", ")
         ));
         s.push_str(&format!(
-            "{:17} enforced: [{}] {} ({})\n",
+            "{:18} enforced: [{}] {} ({})\n",
             "",
             status(&r.enforced),
             r.enforced.how,
             r.enforced.by
         ));
         s.push_str(&format!(
-            "{:17} verified: [{}] {} ({})\n",
+            "{:18} verified: [{}] {} ({})\n",
             "",
             status(&r.verified),
             r.verified.how,
@@ -110,7 +110,7 @@ fn text(p: &Profile) -> String {
         ));
         for d in deviations(r, p) {
             s.push_str(&format!(
-                "{:17} deviation: {}: {}\n",
+                "{:18} deviation: {}: {}\n",
                 "",
                 d.items
                     .iter()
@@ -121,7 +121,7 @@ fn text(p: &Profile) -> String {
             ));
         }
         s.push_str(&format!(
-            "{:17} source:   {}, {}\n\n",
+            "{:18} source:   {}, {}\n\n",
             "", r.citation.document, r.citation.section
         ));
     }
