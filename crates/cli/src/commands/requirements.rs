@@ -23,7 +23,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         Format::Md => markdown(&profile),
         Format::Text => text(&profile),
     };
-    print!("{out}");
+    use std::io::Write;
+    std::io::stdout().lock().write_all(out.as_bytes())?;
     Ok(0)
 }
 
