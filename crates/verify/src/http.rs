@@ -1,0 +1,132 @@
+//! Blocking HTTP for CRLs, OCSP, trust anchors and whitelists, with explicit budgets.
+//!
+//! Blocking on purpose: rustls calls verifiers synchronously, so a fetch on a cache miss happens
+//! inside the handshake callback. Async callers (the gateway) run verification under
+//! `tokio::task::block_in_place`. Every request has a total deadline (a responder that trickles
+//! bytes is cut off) and a size cap (a CRL bomb is refused before it is parsed).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Default total time for one fetch, connect to last byte. Decision 4.5 leaves the number to us:
+/// long enough for a slow PKIoverheid CRL download, short enough that a handshake is not held.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default largest body: PKIoverheid CRLs are kilobytes to a few megabytes; 64 MiB is far above
+/// any real one and far below what would hurt the process.
+pub const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Why a fetch failed.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum FetchError {
+    /// No complete answer within the deadline (includes a trickling peer).
+    #[error("{url}: no complete answer within {seconds:.1} s")]
+    Timeout {
+        /// The URL.
+        url: String,
+        /// The deadline.
+        seconds: f64,
+    },
+    /// The server answered with a non-2xx status.
+    #[error("{url}: HTTP status {status}")]
+    Status {
+        /// The URL.
+        url: String,
+        /// The status.
+        status: u16,
+    },
+    /// The body is larger than allowed.
+    #[error("{url}: response larger than {limit} bytes")]
+    TooLarge {
+        /// The URL.
+        url: String,
+        /// The cap.
+        limit: u64,
+    },
+    /// Connection refused, DNS failure, reset, TLS failure.
+    #[error("{url}: {reason}")]
+    Failed {
+        /// The URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// An HTTP client with a deadline and a size cap.
+#[derive(Clone)]
+pub struct HttpClient {
+    agent: ureq::Agent,
+    timeout: Duration,
+    max_bytes: u64,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient").field("timeout", &self.timeout).field("max_bytes", &self.max_bytes).finish()
+    }
+}
+
+impl Default for HttpClient {
+    fn default() -> Self {
+        HttpClient::new(DEFAULT_TIMEOUT, DEFAULT_MAX_BYTES, None)
+    }
+}
+
+impl HttpClient {
+    /// A client; `https_roots` replaces the Mozilla roots for https:// URLs (a private whitelist host).
+    pub fn new(timeout: Duration, max_bytes: u64, https_roots: Option<Vec<rustls_pki_types::CertificateDer<'static>>>) -> HttpClient {
+        let roots = match https_roots {
+            Some(r) => ureq::tls::RootCerts::Specific(Arc::new(r.into_iter().map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned()).collect())),
+            None => ureq::tls::RootCerts::WebPki,
+        };
+        let tls = ureq::tls::TlsConfig::builder()
+            .provider(ureq::tls::TlsProvider::Rustls)
+            .root_certs(roots)
+            .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+            .build();
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(timeout))
+            .http_status_as_error(false)
+            .max_redirects(3)
+            .tls_config(tls)
+            .user_agent(concat!("medmij-tls/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        HttpClient { agent, timeout, max_bytes }
+    }
+
+    /// The total deadline.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// GET `url`.
+    pub fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+        self.finish(url, self.agent.get(url).call())
+    }
+
+    /// POST `body` to `url`.
+    pub fn post(&self, url: &str, content_type: &str, body: &[u8]) -> Result<Vec<u8>, FetchError> {
+        self.finish(url, self.agent.post(url).header("Content-Type", content_type).send(body))
+    }
+
+    fn finish(&self, url: &str, r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Vec<u8>, FetchError> {
+        let mut resp = r.map_err(|e| self.map(url, e))?;
+        let status = resp.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(FetchError::Status { url: url.into(), status });
+        }
+        resp.body_mut().with_config().limit(self.max_bytes).read_to_vec().map_err(|e| self.map(url, e))
+    }
+
+    fn map(&self, url: &str, e: ureq::Error) -> FetchError {
+        match e {
+            ureq::Error::Timeout(_) | ureq::Error::BodyStalled => FetchError::Timeout { url: url.into(), seconds: self.timeout.as_secs_f64() },
+            ureq::Error::BodyExceedsLimit(_) => FetchError::TooLarge { url: url.into(), limit: self.max_bytes },
+            ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut || io.kind() == std::io::ErrorKind::WouldBlock => {
+                FetchError::Timeout { url: url.into(), seconds: self.timeout.as_secs_f64() }
+            }
+            other => FetchError::Failed { url: url.into(), reason: other.to_string() },
+        }
+    }
+}

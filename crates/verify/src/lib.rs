@@ -1,0 +1,12 @@
+//! The MedMij certificate verifier: PKIoverheid chain validation, EKU, validity, the CRL/OCSP
+//! revocation engine and the whitelist, usable directly and as rustls verifiers.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+pub mod crl;
+pub mod der_time;
+pub mod http;
+pub mod ocsp;
+pub mod refusal;
+pub mod sigverify;

@@ -1,0 +1,185 @@
+//! Why a certificate is refused: typed, tied to a requirement, mapped to one TLS alert.
+
+use medmij_core::ids::*;
+use medmij_core::RequirementId;
+use rustls::CertificateError;
+use serde::Serialize;
+use std::fmt;
+
+/// The TLS alert a refusal is sent as (RFC 8446 §6.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Alert {
+    /// unknown_ca (48): the chain does not lead to an allowed anchor; revocation status unknown.
+    UnknownCa,
+    /// bad_certificate (42): malformed, bad signature, weak key.
+    BadCertificate,
+    /// certificate_expired (45): outside its validity period.
+    CertificateExpired,
+    /// certificate_revoked (44).
+    CertificateRevoked,
+    /// unsupported_certificate (43): wrong purpose (EKU).
+    UnsupportedCertificate,
+    /// access_denied (49): a valid certificate for a node that may not take part (whitelist).
+    AccessDenied,
+}
+
+impl Alert {
+    /// The alert's RFC name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Alert::UnknownCa => "unknown_ca",
+            Alert::BadCertificate => "bad_certificate",
+            Alert::CertificateExpired => "certificate_expired",
+            Alert::CertificateRevoked => "certificate_revoked",
+            Alert::UnsupportedCertificate => "unsupported_certificate",
+            Alert::AccessDenied => "access_denied",
+        }
+    }
+}
+
+/// The machine code of a refusal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Code {
+    /// The certificate or chain does not parse.
+    Malformed,
+    /// No path to an allowed trust anchor.
+    UnknownIssuer,
+    /// The path ends at an anchor that is no longer trusted (the EV root after 2022-12-04).
+    AnchorNoLongerTrusted,
+    /// An intermediate is not on the profile's allow-list.
+    IntermediateNotAllowed,
+    /// A certificate in the path has expired.
+    Expired,
+    /// A certificate in the path is not yet valid.
+    NotYetValid,
+    /// The leaf's EKU lacks serverAuth (core.tls.311: also for client certificates).
+    EkuMissingServerAuth,
+    /// A signature is bad or uses an algorithm that is not accepted (SHA-1, MD5).
+    BadSignature,
+    /// The leaf's key is too weak (RSA < 2048) or of an unaccepted type.
+    WeakKey,
+    /// A certificate in the path is revoked.
+    Revoked,
+    /// Revocation could not be established and the policy is hard-fail.
+    RevocationUnknown,
+    /// The server certificate is not valid for the hostname connected to.
+    HostnameMismatch,
+    /// Not on the MedMij whitelist.
+    NotWhitelisted,
+}
+
+/// One reason a certificate is refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    /// The requirement it breaks.
+    pub requirement: RequirementId,
+    /// The machine code.
+    pub code: Code,
+    /// What, where, why.
+    pub message: String,
+}
+
+impl Refusal {
+    /// A refusal with the requirement that `code` belongs to.
+    pub fn new(code: Code, message: impl Into<String>) -> Refusal {
+        Refusal { requirement: code.requirement(), code, message: message.into() }
+    }
+
+    /// The alert to send.
+    pub fn alert(&self) -> Alert {
+        self.code.alert()
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} [{}]: {}", self.requirement, self.code.label(), self.message)
+    }
+}
+
+impl Code {
+    /// The requirement a code belongs to.
+    pub fn requirement(self) -> RequirementId {
+        match self {
+            Code::Malformed | Code::UnknownIssuer | Code::AnchorNoLongerTrusted | Code::IntermediateNotAllowed => CORE_TLS_311,
+            Code::Expired | Code::NotYetValid | Code::EkuMissingServerAuth => CORE_TLS_311,
+            Code::BadSignature | Code::WeakKey => CORE_TLS_301,
+            Code::Revoked | Code::RevocationUnknown => CORE_TLS_309,
+            Code::HostnameMismatch | Code::NotWhitelisted => MEDMIJ_WHITELIST,
+        }
+    }
+
+    /// The label used in JSON and text.
+    pub fn label(self) -> &'static str {
+        match self {
+            Code::Malformed => "malformed",
+            Code::UnknownIssuer => "unknown-issuer",
+            Code::AnchorNoLongerTrusted => "anchor-no-longer-trusted",
+            Code::IntermediateNotAllowed => "intermediate-not-allowed",
+            Code::Expired => "expired",
+            Code::NotYetValid => "not-yet-valid",
+            Code::EkuMissingServerAuth => "eku-missing-server-auth",
+            Code::BadSignature => "bad-signature",
+            Code::WeakKey => "weak-key",
+            Code::Revoked => "revoked",
+            Code::RevocationUnknown => "revocation-unknown",
+            Code::HostnameMismatch => "hostname-mismatch",
+            Code::NotWhitelisted => "not-whitelisted",
+        }
+    }
+
+    /// The one function that maps a refusal to a TLS alert.
+    pub fn alert(self) -> Alert {
+        match self {
+            Code::Malformed | Code::BadSignature | Code::WeakKey | Code::HostnameMismatch => Alert::BadCertificate,
+            Code::UnknownIssuer | Code::AnchorNoLongerTrusted | Code::IntermediateNotAllowed | Code::RevocationUnknown => Alert::UnknownCa,
+            Code::Expired | Code::NotYetValid => Alert::CertificateExpired,
+            Code::EkuMissingServerAuth => Alert::UnsupportedCertificate,
+            Code::Revoked => Alert::CertificateRevoked,
+            Code::NotWhitelisted => Alert::AccessDenied,
+        }
+    }
+
+    /// The rustls error that makes rustls send [`Code::alert`].
+    pub fn rustls_error(self) -> CertificateError {
+        match self.alert() {
+            Alert::UnknownCa => CertificateError::UnknownIssuer,
+            Alert::BadCertificate => CertificateError::BadEncoding,
+            Alert::CertificateExpired => {
+                if self == Code::NotYetValid {
+                    CertificateError::NotValidYet
+                } else {
+                    CertificateError::Expired
+                }
+            }
+            Alert::CertificateRevoked => CertificateError::Revoked,
+            Alert::UnsupportedCertificate => CertificateError::InvalidPurpose,
+            Alert::AccessDenied => CertificateError::ApplicationVerificationFailure,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::AlertDescription;
+
+    #[test]
+    fn every_code_makes_rustls_send_the_alert_we_report() {
+        use Code::*;
+        for c in [Malformed, UnknownIssuer, AnchorNoLongerTrusted, IntermediateNotAllowed, Expired, NotYetValid, EkuMissingServerAuth, BadSignature, WeakKey, Revoked, RevocationUnknown, HostnameMismatch, NotWhitelisted] {
+            let sent = AlertDescription::from(c.rustls_error());
+            let want = match c.alert() {
+                Alert::UnknownCa => AlertDescription::UnknownCA,
+                Alert::BadCertificate => AlertDescription::BadCertificate,
+                Alert::CertificateExpired => AlertDescription::CertificateExpired,
+                Alert::CertificateRevoked => AlertDescription::CertificateRevoked,
+                Alert::UnsupportedCertificate => AlertDescription::UnsupportedCertificate,
+                Alert::AccessDenied => AlertDescription::AccessDenied,
+            };
+            assert_eq!(sent, want, "{c:?}");
+        }
+    }
+}
