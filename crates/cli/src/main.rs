@@ -45,7 +45,14 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         // A reader that went away (`| head`) is not an error of ours.
-        Err(e) if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) => ExitCode::SUCCESS,
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("medmij-tls: error: {e:#}");
             ExitCode::from(EXIT_ERROR)

@@ -124,10 +124,22 @@ pub struct CrlIssuer<'a> {
 
 impl IndexedCrl {
     /// Parses `der` (from `source`), checks it is from `issuer` and signed by it, and indexes it.
-    pub fn parse(der: &[u8], source: &str, issuer: CrlIssuer<'_>, max_bytes: usize) -> Result<IndexedCrl, CrlError> {
-        let bad = |what: &str| CrlError::Malformed { source_name: source.to_string(), what: what.to_string() };
+    pub fn parse(
+        der: &[u8],
+        source: &str,
+        issuer: CrlIssuer<'_>,
+        max_bytes: usize,
+    ) -> Result<IndexedCrl, CrlError> {
+        let bad = |what: &str| CrlError::Malformed {
+            source_name: source.to_string(),
+            what: what.to_string(),
+        };
         if der.len() > max_bytes {
-            return Err(CrlError::TooLarge { source_name: source.into(), size: der.len(), limit: max_bytes });
+            return Err(CrlError::TooLarge {
+                source_name: source.into(),
+                size: der.len(),
+                limit: max_bytes,
+            });
         }
         let (_, total) = tlv_len(der).ok_or_else(|| bad("truncated or bad length"))?;
         if total != der.len() {
@@ -138,7 +150,9 @@ impl IndexedCrl {
             return Err(bad("CertificateList must have three elements"));
         };
         let sig_alg_contents = contents(sig_alg).ok_or_else(|| bad("signatureAlgorithm"))?;
-        let sig_bits = contents(sig_value).filter(|c| sig_value[0] == 0x03 && c.first() == Some(&0)).ok_or_else(|| bad("signatureValue"))?;
+        let sig_bits = contents(sig_value)
+            .filter(|c| sig_value[0] == 0x03 && c.first() == Some(&0))
+            .ok_or_else(|| bad("signatureValue"))?;
         let tbs_el = sequence_elements(tbs).ok_or_else(|| bad("tbsCertList"))?;
         let mut i = 0;
         if tbs_el.first().is_some_and(|e| e[0] == 0x02) {
@@ -148,8 +162,14 @@ impl IndexedCrl {
         if *inner_alg != *sig_alg {
             return Err(bad("tbsCertList.signature differs from signatureAlgorithm"));
         }
-        let issuer_name = tbs_el.get(i + 1).filter(|e| e[0] == 0x30).ok_or_else(|| bad("issuer"))?;
-        let this_update = tbs_el.get(i + 2).and_then(|e| parse_time(e)).ok_or_else(|| bad("thisUpdate"))?;
+        let issuer_name = tbs_el
+            .get(i + 1)
+            .filter(|e| e[0] == 0x30)
+            .ok_or_else(|| bad("issuer"))?;
+        let this_update = tbs_el
+            .get(i + 2)
+            .and_then(|e| parse_time(e))
+            .ok_or_else(|| bad("thisUpdate"))?;
         let mut j = i + 3;
         let next_update = match tbs_el.get(j) {
             Some(e) if e[0] == 0x17 || e[0] == 0x18 => {
@@ -168,14 +188,29 @@ impl IndexedCrl {
             if ext[0] != 0xa0 {
                 return Err(bad("unexpected element after revokedCertificates"));
             }
-            let exts = contents(ext).and_then(sequence_elements).ok_or_else(|| bad("crlExtensions"))?;
+            let exts = contents(ext)
+                .and_then(sequence_elements)
+                .ok_or_else(|| bad("crlExtensions"))?;
             for e in exts {
                 let (oid, critical, value) = extension(e).ok_or_else(|| bad("extension"))?;
                 match oid {
-                    OID_DELTA_CRL_INDICATOR => return Err(CrlError::Delta { source_name: source.into() }),
-                    OID_CRL_NUMBER => number = contents(value).and_then(contents).map(|n| n.iter().map(|b| format!("{b:02x}")).collect()),
+                    OID_DELTA_CRL_INDICATOR => {
+                        return Err(CrlError::Delta {
+                            source_name: source.into(),
+                        })
+                    }
+                    OID_CRL_NUMBER => {
+                        number = contents(value)
+                            .and_then(contents)
+                            .map(|n| n.iter().map(|b| format!("{b:02x}")).collect())
+                    }
                     OID_AUTHORITY_KEY_IDENTIFIER | OID_ISSUING_DISTRIBUTION_POINT => {}
-                    _ if critical => return Err(CrlError::UnsupportedCritical { source_name: source.into(), oid: oid_string(oid) }),
+                    _ if critical => {
+                        return Err(CrlError::UnsupportedCritical {
+                            source_name: source.into(),
+                            oid: oid_string(oid),
+                        })
+                    }
                     _ => {}
                 }
             }
@@ -185,9 +220,16 @@ impl IndexedCrl {
             return Err(bad("extra elements in tbsCertList"));
         }
         if issuer_name != &issuer.subject {
-            return Err(CrlError::IssuerMismatch { source_name: source.into() });
+            return Err(CrlError::IssuerMismatch {
+                source_name: source.into(),
+            });
         }
-        sigverify::verify(sig_alg_contents, issuer.spki, tbs, &sig_bits[1..]).map_err(|error| CrlError::Signature { source_name: source.into(), error })?;
+        sigverify::verify(sig_alg_contents, issuer.spki, tbs, &sig_bits[1..]).map_err(|error| {
+            CrlError::Signature {
+                source_name: source.into(),
+                error,
+            }
+        })?;
 
         let mut serials = HashSet::new();
         let mut long_serials = HashSet::new();
@@ -205,21 +247,33 @@ impl IndexedCrl {
                 }
                 let (eh, _) = tlv_len(entry).ok_or_else(|| bad("revoked entry"))?;
                 let body = &entry[eh..];
-                let (_, st) = tlv_len(body).filter(|_| body[0] == 0x02).ok_or_else(|| bad("revoked entry serial"))?;
-                let serial = normalize_serial(contents(&body[..st]).ok_or_else(|| bad("revoked entry serial"))?);
+                let (_, st) = tlv_len(body)
+                    .filter(|_| body[0] == 0x02)
+                    .ok_or_else(|| bad("revoked entry serial"))?;
+                let serial = normalize_serial(
+                    contents(&body[..st]).ok_or_else(|| bad("revoked entry serial"))?,
+                );
                 let after = &body[st..];
                 let (_, dt) = tlv_len(after).ok_or_else(|| bad("revoked entry date"))?;
                 parse_time(&after[..dt]).ok_or_else(|| bad("revocationDate"))?;
                 if let Some(ext) = after.get(dt..).filter(|x| !x.is_empty()) {
                     for e in sequence_elements(ext).ok_or_else(|| bad("crlEntryExtensions"))? {
-                        let (oid, critical, _) = extension(e).ok_or_else(|| bad("entry extension"))?;
-                        if oid == OID_CERTIFICATE_ISSUER || (critical && oid != [0x55, 0x1d, 0x15]) {
-                            return Err(CrlError::UnsupportedCritical { source_name: source.into(), oid: oid_string(oid) });
+                        let (oid, critical, _) =
+                            extension(e).ok_or_else(|| bad("entry extension"))?;
+                        if oid == OID_CERTIFICATE_ISSUER || (critical && oid != [0x55, 0x1d, 0x15])
+                        {
+                            return Err(CrlError::UnsupportedCritical {
+                                source_name: source.into(),
+                                oid: oid_string(oid),
+                            });
                         }
                     }
                 }
                 if serial.len() <= 20 {
-                    let mut k = SerialKey { len: serial.len() as u8, bytes: [0; 20] };
+                    let mut k = SerialKey {
+                        len: serial.len() as u8,
+                        bytes: [0; 20],
+                    };
                     k.bytes[..serial.len()].copy_from_slice(serial);
                     serials.insert(k);
                 } else {
@@ -227,14 +281,26 @@ impl IndexedCrl {
                 }
             }
         }
-        Ok(IndexedCrl { source: source.into(), issuer: issuer_name.to_vec(), this_update, next_update, number, der_len: der.len(), serials, long_serials })
+        Ok(IndexedCrl {
+            source: source.into(),
+            issuer: issuer_name.to_vec(),
+            this_update,
+            next_update,
+            number,
+            der_len: der.len(),
+            serials,
+            long_serials,
+        })
     }
 
     /// Whether `serial` (as in the certificate, sign padding allowed) is listed.
     pub fn is_revoked(&self, serial: &[u8]) -> bool {
         let s = normalize_serial(serial);
         if s.len() <= 20 {
-            let mut k = SerialKey { len: s.len() as u8, bytes: [0; 20] };
+            let mut k = SerialKey {
+                len: s.len() as u8,
+                bytes: [0; 20],
+            };
             k.bytes[..s.len()].copy_from_slice(s);
             self.serials.contains(&k)
         } else {
@@ -254,14 +320,23 @@ impl IndexedCrl {
 
     /// Approximate heap bytes held by the index.
     pub fn heap_bytes(&self) -> usize {
-        self.serials.capacity() * (std::mem::size_of::<SerialKey>() + 1) + self.long_serials.iter().map(|v| v.len() + 24).sum::<usize>() + self.issuer.len()
+        self.serials.capacity() * (std::mem::size_of::<SerialKey>() + 1)
+            + self
+                .long_serials
+                .iter()
+                .map(|v| v.len() + 24)
+                .sum::<usize>()
+            + self.issuer.len()
     }
 }
 
 /// (OID contents, critical, extnValue element) of an Extension.
 fn extension(e: &[u8]) -> Option<(&[u8], bool, &[u8])> {
     let parts = sequence_elements(e)?;
-    let oid = parts.first().filter(|o| o[0] == 0x06).and_then(|o| contents(o))?;
+    let oid = parts
+        .first()
+        .filter(|o| o[0] == 0x06)
+        .and_then(|o| contents(o))?;
     let (critical, value) = match parts.as_slice() {
         [_, c, v] if c[0] == 0x01 => (contents(c)? == [0xff], *v),
         [_, v] => (false, *v),
@@ -271,5 +346,7 @@ fn extension(e: &[u8]) -> Option<(&[u8], bool, &[u8])> {
 }
 
 fn oid_string(oid: &[u8]) -> String {
-    der::asn1::ObjectIdentifier::from_bytes(oid).map(|o| o.to_string()).unwrap_or_else(|_| "(invalid OID)".into())
+    der::asn1::ObjectIdentifier::from_bytes(oid)
+        .map(|o| o.to_string())
+        .unwrap_or_else(|_| "(invalid OID)".into())
 }

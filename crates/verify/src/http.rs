@@ -62,7 +62,10 @@ pub struct HttpClient {
 
 impl std::fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpClient").field("timeout", &self.timeout).field("max_bytes", &self.max_bytes).finish()
+        f.debug_struct("HttpClient")
+            .field("timeout", &self.timeout)
+            .field("max_bytes", &self.max_bytes)
+            .finish()
     }
 }
 
@@ -74,15 +77,25 @@ impl Default for HttpClient {
 
 impl HttpClient {
     /// A client; `https_roots` replaces the Mozilla roots for https:// URLs (a private whitelist host).
-    pub fn new(timeout: Duration, max_bytes: u64, https_roots: Option<Vec<rustls_pki_types::CertificateDer<'static>>>) -> HttpClient {
+    pub fn new(
+        timeout: Duration,
+        max_bytes: u64,
+        https_roots: Option<Vec<rustls_pki_types::CertificateDer<'static>>>,
+    ) -> HttpClient {
         let roots = match https_roots {
-            Some(r) => ureq::tls::RootCerts::Specific(Arc::new(r.into_iter().map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned()).collect())),
+            Some(r) => ureq::tls::RootCerts::Specific(Arc::new(
+                r.into_iter()
+                    .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
+                    .collect(),
+            )),
             None => ureq::tls::RootCerts::WebPki,
         };
         let tls = ureq::tls::TlsConfig::builder()
             .provider(ureq::tls::TlsProvider::Rustls)
             .root_certs(roots)
-            .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+            .unversioned_rustls_crypto_provider(Arc::new(
+                rustls::crypto::aws_lc_rs::default_provider(),
+            ))
             .build();
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
@@ -92,7 +105,11 @@ impl HttpClient {
             .user_agent(concat!("medmij-tls/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
-        HttpClient { agent, timeout, max_bytes }
+        HttpClient {
+            agent,
+            timeout,
+            max_bytes,
+        }
     }
 
     /// The total deadline.
@@ -107,26 +124,58 @@ impl HttpClient {
 
     /// POST `body` to `url`.
     pub fn post(&self, url: &str, content_type: &str, body: &[u8]) -> Result<Vec<u8>, FetchError> {
-        self.finish(url, self.agent.post(url).header("Content-Type", content_type).send(body))
+        self.finish(
+            url,
+            self.agent
+                .post(url)
+                .header("Content-Type", content_type)
+                .send(body),
+        )
     }
 
-    fn finish(&self, url: &str, r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Vec<u8>, FetchError> {
+    fn finish(
+        &self,
+        url: &str,
+        r: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<Vec<u8>, FetchError> {
         let mut resp = r.map_err(|e| self.map(url, e))?;
         let status = resp.status().as_u16();
         if !(200..300).contains(&status) {
-            return Err(FetchError::Status { url: url.into(), status });
+            return Err(FetchError::Status {
+                url: url.into(),
+                status,
+            });
         }
-        resp.body_mut().with_config().limit(self.max_bytes).read_to_vec().map_err(|e| self.map(url, e))
+        resp.body_mut()
+            .with_config()
+            .limit(self.max_bytes)
+            .read_to_vec()
+            .map_err(|e| self.map(url, e))
     }
 
     fn map(&self, url: &str, e: ureq::Error) -> FetchError {
         match e {
-            ureq::Error::Timeout(_) | ureq::Error::BodyStalled => FetchError::Timeout { url: url.into(), seconds: self.timeout.as_secs_f64() },
-            ureq::Error::BodyExceedsLimit(_) => FetchError::TooLarge { url: url.into(), limit: self.max_bytes },
-            ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut || io.kind() == std::io::ErrorKind::WouldBlock => {
-                FetchError::Timeout { url: url.into(), seconds: self.timeout.as_secs_f64() }
+            ureq::Error::Timeout(_) | ureq::Error::BodyStalled => FetchError::Timeout {
+                url: url.into(),
+                seconds: self.timeout.as_secs_f64(),
+            },
+            ureq::Error::BodyExceedsLimit(_) => FetchError::TooLarge {
+                url: url.into(),
+                limit: self.max_bytes,
+            },
+            ureq::Error::Io(io)
+                if io.kind() == std::io::ErrorKind::TimedOut
+                    || io.kind() == std::io::ErrorKind::WouldBlock =>
+            {
+                FetchError::Timeout {
+                    url: url.into(),
+                    seconds: self.timeout.as_secs_f64(),
+                }
             }
-            other => FetchError::Failed { url: url.into(), reason: other.to_string() },
+            other => FetchError::Failed {
+                url: url.into(),
+                reason: other.to_string(),
+            },
         }
     }
 }

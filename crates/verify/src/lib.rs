@@ -4,9 +4,13 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod anchors;
 pub mod crl;
 pub mod der_time;
 pub mod http;
 pub mod ocsp;
 pub mod refusal;
+pub mod revocation;
 pub mod sigverify;
+pub mod singleflight;
+pub mod whitelist;

@@ -9,7 +9,9 @@ use crate::der_time::rfc3339;
 use crate::sigverify::{self, contents, sequence_elements, SigError};
 use aws_lc_rs::digest;
 use der::{Decode, Encode};
-use x509_ocsp::{BasicOcspResponse, CertStatus, OcspRequest, OcspResponse, OcspResponseStatus, ResponderId};
+use x509_ocsp::{
+    BasicOcspResponse, CertStatus, OcspRequest, OcspResponse, OcspResponseStatus, ResponderId,
+};
 
 /// Clock skew tolerated on thisUpdate/nextUpdate.
 pub const SKEW_SECONDS: i64 = 300;
@@ -86,7 +88,9 @@ pub enum OcspError {
 }
 
 fn sha1(b: &[u8]) -> Vec<u8> {
-    digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, b).as_ref().to_vec()
+    digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, b)
+        .as_ref()
+        .to_vec()
 }
 
 fn spki_key_bits(spki: &[u8]) -> Option<&[u8]> {
@@ -97,23 +101,36 @@ fn spki_key_bits(spki: &[u8]) -> Option<&[u8]> {
 
 /// A DER OCSPRequest for one certificate (SHA-1 CertID: what every responder understands).
 pub fn request(subject: &Subject<'_>) -> Result<Vec<u8>, OcspError> {
-    let key = spki_key_bits(subject.issuer_spki).ok_or_else(|| OcspError::Malformed("issuer key".into()))?;
+    let key = spki_key_bits(subject.issuer_spki)
+        .ok_or_else(|| OcspError::Malformed("issuer key".into()))?;
     let cert_id = x509_ocsp::CertId {
-        hash_algorithm: x509_cert::spki::AlgorithmIdentifierOwned { oid: der::asn1::ObjectIdentifier::new_unwrap(OID_SHA1), parameters: Some(der::Any::null()) },
-        issuer_name_hash: der::asn1::OctetString::new(sha1(subject.issuer_name)).map_err(|e| OcspError::Malformed(e.to_string()))?,
-        issuer_key_hash: der::asn1::OctetString::new(sha1(key)).map_err(|e| OcspError::Malformed(e.to_string()))?,
-        serial_number: x509_cert::serial_number::SerialNumber::new(normalize_serial(subject.serial)).map_err(|e| OcspError::Malformed(e.to_string()))?,
+        hash_algorithm: x509_cert::spki::AlgorithmIdentifierOwned {
+            oid: der::asn1::ObjectIdentifier::new_unwrap(OID_SHA1),
+            parameters: Some(der::Any::null()),
+        },
+        issuer_name_hash: der::asn1::OctetString::new(sha1(subject.issuer_name))
+            .map_err(|e| OcspError::Malformed(e.to_string()))?,
+        issuer_key_hash: der::asn1::OctetString::new(sha1(key))
+            .map_err(|e| OcspError::Malformed(e.to_string()))?,
+        serial_number: x509_cert::serial_number::SerialNumber::new(normalize_serial(
+            subject.serial,
+        ))
+        .map_err(|e| OcspError::Malformed(e.to_string()))?,
     };
     let req = OcspRequest {
         tbs_request: x509_ocsp::TbsRequest {
             version: Default::default(),
             requestor_name: None,
-            request_list: vec![x509_ocsp::Request { req_cert: cert_id, single_request_extensions: None }],
+            request_list: vec![x509_ocsp::Request {
+                req_cert: cert_id,
+                single_request_extensions: None,
+            }],
             request_extensions: None,
         },
         optional_signature: None,
     };
-    req.to_der().map_err(|e| OcspError::Malformed(e.to_string()))
+    req.to_der()
+        .map_err(|e| OcspError::Malformed(e.to_string()))
 }
 
 fn gt_secs(t: &x509_ocsp::OcspGeneralizedTime) -> i64 {
@@ -122,30 +139,47 @@ fn gt_secs(t: &x509_ocsp::OcspGeneralizedTime) -> i64 {
 
 /// Validates a DER OCSPResponse for `subject` at `now` (Unix seconds).
 pub fn validate(response_der: &[u8], subject: &Subject<'_>, now: i64) -> Result<Answer, OcspError> {
-    let resp = OcspResponse::from_der(response_der).map_err(|e| OcspError::Malformed(e.to_string()))?;
+    let resp =
+        OcspResponse::from_der(response_der).map_err(|e| OcspError::Malformed(e.to_string()))?;
     if resp.response_status != OcspResponseStatus::Successful {
-        return Err(OcspError::NotSuccessful(format!("{:?}", resp.response_status)));
+        return Err(OcspError::NotSuccessful(format!(
+            "{:?}",
+            resp.response_status
+        )));
     }
-    let bytes = resp.response_bytes.ok_or_else(|| OcspError::Malformed("successful response without responseBytes".into()))?;
+    let bytes = resp
+        .response_bytes
+        .ok_or_else(|| OcspError::Malformed("successful response without responseBytes".into()))?;
     if bytes.response_type.to_string() != "1.3.6.1.5.5.7.48.1.1" {
-        return Err(OcspError::Malformed(format!("response type {} is not id-pkix-ocsp-basic", bytes.response_type)));
+        return Err(OcspError::Malformed(format!(
+            "response type {} is not id-pkix-ocsp-basic",
+            bytes.response_type
+        )));
     }
     let basic_der = bytes.response.as_bytes();
-    let basic = BasicOcspResponse::from_der(basic_der).map_err(|e| OcspError::Malformed(e.to_string()))?;
+    let basic =
+        BasicOcspResponse::from_der(basic_der).map_err(|e| OcspError::Malformed(e.to_string()))?;
     // The signed bytes exactly as received.
-    let raw = sequence_elements(basic_der).ok_or_else(|| OcspError::Malformed("BasicOCSPResponse".into()))?;
+    let raw = sequence_elements(basic_der)
+        .ok_or_else(|| OcspError::Malformed("BasicOCSPResponse".into()))?;
     let (tbs_raw, alg_raw, sig_raw) = match raw.as_slice() {
         [t, a, s, ..] => (*t, *a, *s),
         _ => return Err(OcspError::Malformed("BasicOCSPResponse elements".into())),
     };
     let alg = contents(alg_raw).ok_or_else(|| OcspError::Malformed("signatureAlgorithm".into()))?;
-    let sig = contents(sig_raw).and_then(|b| b.get(1..)).ok_or_else(|| OcspError::Malformed("signature".into()))?;
+    let sig = contents(sig_raw)
+        .and_then(|b| b.get(1..))
+        .ok_or_else(|| OcspError::Malformed("signature".into()))?;
 
-    let issuer_key = spki_key_bits(subject.issuer_spki).ok_or_else(|| OcspError::Malformed("issuer key".into()))?;
+    let issuer_key = spki_key_bits(subject.issuer_spki)
+        .ok_or_else(|| OcspError::Malformed("issuer key".into()))?;
     let issuer_key_hash = sha1(issuer_key);
     let by_issuer = match &basic.tbs_response_data.responder_id {
         ResponderId::ByKey(h) => h.as_bytes() == issuer_key_hash.as_slice(),
-        ResponderId::ByName(n) => n.to_der().map(|d| d == subject.issuer_name).unwrap_or(false),
+        ResponderId::ByName(n) => n
+            .to_der()
+            .map(|d| d == subject.issuer_name)
+            .unwrap_or(false),
     };
     let (signer_spki, signer) = if by_issuer {
         (subject.issuer_spki.to_vec(), "issuer".to_string())
@@ -163,64 +197,137 @@ pub fn validate(response_der: &[u8], subject: &Subject<'_>, now: i64) -> Result<
             let id = &r.cert_id;
             let (name_hash, key_hash) = match id.hash_algorithm.oid.to_string().as_str() {
                 OID_SHA1 => (sha1(subject.issuer_name), issuer_key_hash.clone()),
-                OID_SHA256 => (digest::digest(&digest::SHA256, subject.issuer_name).as_ref().to_vec(), digest::digest(&digest::SHA256, issuer_key).as_ref().to_vec()),
+                OID_SHA256 => (
+                    digest::digest(&digest::SHA256, subject.issuer_name)
+                        .as_ref()
+                        .to_vec(),
+                    digest::digest(&digest::SHA256, issuer_key)
+                        .as_ref()
+                        .to_vec(),
+                ),
                 _ => return false,
             };
-            normalize_serial(id.serial_number.as_bytes()) == serial && id.issuer_name_hash.as_bytes() == name_hash && id.issuer_key_hash.as_bytes() == key_hash
+            normalize_serial(id.serial_number.as_bytes()) == serial
+                && id.issuer_name_hash.as_bytes() == name_hash
+                && id.issuer_key_hash.as_bytes() == key_hash
         })
-        .ok_or_else(|| OcspError::NotForThisCertificate(serial.iter().map(|b| format!("{b:02x}")).collect()))?;
+        .ok_or_else(|| {
+            OcspError::NotForThisCertificate(serial.iter().map(|b| format!("{b:02x}")).collect())
+        })?;
     let this_update = gt_secs(&single.this_update);
     if this_update > now + SKEW_SECONDS {
         return Err(OcspError::NotYetValid(rfc3339(this_update)));
     }
-    let valid_until = single.next_update.as_ref().map(gt_secs).unwrap_or(this_update + MAX_AGE_WITHOUT_NEXT_UPDATE);
+    let valid_until = single
+        .next_update
+        .as_ref()
+        .map(gt_secs)
+        .unwrap_or(this_update + MAX_AGE_WITHOUT_NEXT_UPDATE);
     if now > valid_until + SKEW_SECONDS {
         return Err(OcspError::Stale(rfc3339(valid_until)));
     }
     let status = match &single.cert_status {
         CertStatus::Good(_) => Status::Good,
-        CertStatus::Revoked(info) => Status::Revoked { at: gt_secs(&info.revocation_time) },
+        CertStatus::Revoked(info) => Status::Revoked {
+            at: gt_secs(&info.revocation_time),
+        },
         CertStatus::Unknown(_) => Status::Unknown,
     };
-    Ok(Answer { status, this_update, valid_until, signer })
+    Ok(Answer {
+        status,
+        this_update,
+        valid_until,
+        signer,
+    })
 }
 
 /// Finds the delegated responder certificate in the response and checks it (RFC 6960 §4.2.2.2).
-fn delegated_signer(basic: &BasicOcspResponse, subject: &Subject<'_>, now: i64) -> Result<(Vec<u8>, String), OcspError> {
+fn delegated_signer(
+    basic: &BasicOcspResponse,
+    subject: &Subject<'_>,
+    now: i64,
+) -> Result<(Vec<u8>, String), OcspError> {
     let certs = basic.certs.as_deref().unwrap_or(&[]);
     for c in certs {
-        let der = c.to_der().map_err(|e| OcspError::Malformed(e.to_string()))?;
-        let spki = c.tbs_certificate.subject_public_key_info.to_der().map_err(|e| OcspError::Malformed(e.to_string()))?;
+        let der = c
+            .to_der()
+            .map_err(|e| OcspError::Malformed(e.to_string()))?;
+        let spki = c
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .map_err(|e| OcspError::Malformed(e.to_string()))?;
         let matches = match &basic.tbs_response_data.responder_id {
-            ResponderId::ByKey(h) => h.as_bytes() == sha1(c.tbs_certificate.subject_public_key_info.subject_public_key.raw_bytes()).as_slice(),
+            ResponderId::ByKey(h) => {
+                h.as_bytes()
+                    == sha1(
+                        c.tbs_certificate
+                            .subject_public_key_info
+                            .subject_public_key
+                            .raw_bytes(),
+                    )
+                    .as_slice()
+            }
             ResponderId::ByName(n) => *n == c.tbs_certificate.subject,
         };
         if !matches {
             continue;
         }
-        let (_, x) = x509_parser::parse_x509_certificate(&der).map_err(|e| OcspError::Malformed(format!("responder certificate: {e}")))?;
-        let cn = x.subject().iter_common_name().next().and_then(|c| c.as_str().ok()).unwrap_or("?").to_string();
+        let (_, x) = x509_parser::parse_x509_certificate(&der)
+            .map_err(|e| OcspError::Malformed(format!("responder certificate: {e}")))?;
+        let cn = x
+            .subject()
+            .iter_common_name()
+            .next()
+            .and_then(|c| c.as_str().ok())
+            .unwrap_or("?")
+            .to_string();
         if x.issuer().as_raw() != subject.issuer_name {
-            return Err(OcspError::UnauthorisedSigner(format!("responder `{cn}` is not issued by the certificate's issuer")));
+            return Err(OcspError::UnauthorisedSigner(format!(
+                "responder `{cn}` is not issued by the certificate's issuer"
+            )));
         }
-        let eku_ok = x.extended_key_usage().ok().flatten().map(|e| e.value.ocsp_signing || e.value.other.iter().any(|o| o.to_id_string() == OID_KP_OCSP_SIGNING)).unwrap_or(false);
+        let eku_ok = x
+            .extended_key_usage()
+            .ok()
+            .flatten()
+            .map(|e| {
+                e.value.ocsp_signing
+                    || e.value
+                        .other
+                        .iter()
+                        .any(|o| o.to_id_string() == OID_KP_OCSP_SIGNING)
+            })
+            .unwrap_or(false);
         if !eku_ok {
-            return Err(OcspError::UnauthorisedSigner(format!("responder `{cn}` lacks id-kp-OCSPSigning")));
+            return Err(OcspError::UnauthorisedSigner(format!(
+                "responder `{cn}` lacks id-kp-OCSPSigning"
+            )));
         }
         let v = x.validity();
         if now < v.not_before.timestamp() || now > v.not_after.timestamp() {
-            return Err(OcspError::UnauthorisedSigner(format!("responder `{cn}` is not valid now")));
+            return Err(OcspError::UnauthorisedSigner(format!(
+                "responder `{cn}` is not valid now"
+            )));
         }
         // The responder certificate must carry the issuer's signature (over its exact bytes).
-        let parts = sequence_elements(&der).ok_or_else(|| OcspError::Malformed("responder certificate".into()))?;
+        let parts = sequence_elements(&der)
+            .ok_or_else(|| OcspError::Malformed("responder certificate".into()))?;
         let (tbs, alg, sig) = match parts.as_slice() {
             [t, a, s] => (*t, *a, *s),
             _ => return Err(OcspError::Malformed("responder certificate".into())),
         };
-        let alg = contents(alg).ok_or_else(|| OcspError::Malformed("responder signatureAlgorithm".into()))?;
-        let sig = contents(sig).and_then(|b| b.get(1..)).ok_or_else(|| OcspError::Malformed("responder signature".into()))?;
-        sigverify::verify(alg, subject.issuer_spki, tbs, sig).map_err(|e| OcspError::UnauthorisedSigner(format!("responder `{cn}` not signed by the issuer: {e}")))?;
+        let alg = contents(alg)
+            .ok_or_else(|| OcspError::Malformed("responder signatureAlgorithm".into()))?;
+        let sig = contents(sig)
+            .and_then(|b| b.get(1..))
+            .ok_or_else(|| OcspError::Malformed("responder signature".into()))?;
+        sigverify::verify(alg, subject.issuer_spki, tbs, sig).map_err(|e| {
+            OcspError::UnauthorisedSigner(format!("responder `{cn}` not signed by the issuer: {e}"))
+        })?;
         return Ok((spki, format!("delegated: {cn}")));
     }
-    Err(OcspError::UnauthorisedSigner("signer is neither the issuer nor a responder certificate included in the response".into()))
+    Err(OcspError::UnauthorisedSigner(
+        "signer is neither the issuer nor a responder certificate included in the response".into(),
+    ))
 }

@@ -84,7 +84,11 @@ pub struct Refusal {
 impl Refusal {
     /// A refusal with the requirement that `code` belongs to.
     pub fn new(code: Code, message: impl Into<String>) -> Refusal {
-        Refusal { requirement: code.requirement(), code, message: message.into() }
+        Refusal {
+            requirement: code.requirement(),
+            code,
+            message: message.into(),
+        }
     }
 
     /// The alert to send.
@@ -95,7 +99,13 @@ impl Refusal {
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} [{}]: {}", self.requirement, self.code.label(), self.message)
+        write!(
+            f,
+            "{} [{}]: {}",
+            self.requirement,
+            self.code.label(),
+            self.message
+        )
     }
 }
 
@@ -103,7 +113,10 @@ impl Code {
     /// The requirement a code belongs to.
     pub fn requirement(self) -> RequirementId {
         match self {
-            Code::Malformed | Code::UnknownIssuer | Code::AnchorNoLongerTrusted | Code::IntermediateNotAllowed => CORE_TLS_311,
+            Code::Malformed
+            | Code::UnknownIssuer
+            | Code::AnchorNoLongerTrusted
+            | Code::IntermediateNotAllowed => CORE_TLS_311,
             Code::Expired | Code::NotYetValid | Code::EkuMissingServerAuth => CORE_TLS_311,
             Code::BadSignature | Code::WeakKey => CORE_TLS_301,
             Code::Revoked | Code::RevocationUnknown => CORE_TLS_309,
@@ -133,8 +146,13 @@ impl Code {
     /// The one function that maps a refusal to a TLS alert.
     pub fn alert(self) -> Alert {
         match self {
-            Code::Malformed | Code::BadSignature | Code::WeakKey | Code::HostnameMismatch => Alert::BadCertificate,
-            Code::UnknownIssuer | Code::AnchorNoLongerTrusted | Code::IntermediateNotAllowed | Code::RevocationUnknown => Alert::UnknownCa,
+            Code::Malformed | Code::BadSignature | Code::WeakKey | Code::HostnameMismatch => {
+                Alert::BadCertificate
+            }
+            Code::UnknownIssuer
+            | Code::AnchorNoLongerTrusted
+            | Code::IntermediateNotAllowed
+            | Code::RevocationUnknown => Alert::UnknownCa,
             Code::Expired | Code::NotYetValid => Alert::CertificateExpired,
             Code::EkuMissingServerAuth => Alert::UnsupportedCertificate,
             Code::Revoked => Alert::CertificateRevoked,
@@ -169,7 +187,21 @@ mod tests {
     #[test]
     fn every_code_makes_rustls_send_the_alert_we_report() {
         use Code::*;
-        for c in [Malformed, UnknownIssuer, AnchorNoLongerTrusted, IntermediateNotAllowed, Expired, NotYetValid, EkuMissingServerAuth, BadSignature, WeakKey, Revoked, RevocationUnknown, HostnameMismatch, NotWhitelisted] {
+        for c in [
+            Malformed,
+            UnknownIssuer,
+            AnchorNoLongerTrusted,
+            IntermediateNotAllowed,
+            Expired,
+            NotYetValid,
+            EkuMissingServerAuth,
+            BadSignature,
+            WeakKey,
+            Revoked,
+            RevocationUnknown,
+            HostnameMismatch,
+            NotWhitelisted,
+        ] {
             let sent = AlertDescription::from(c.rustls_error());
             let want = match c.alert() {
                 Alert::UnknownCa => AlertDescription::UnknownCA,

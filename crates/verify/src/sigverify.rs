@@ -36,7 +36,10 @@ fn hex(b: &[u8]) -> String {
 
 /// Picks the verification algorithm for an AlgorithmIdentifier (contents, without the outer
 /// SEQUENCE header) and the issuer key type.
-fn algorithm(alg_id: &[u8], ec_curve_p384: bool) -> Result<&'static dyn VerificationAlgorithm, SigError> {
+fn algorithm(
+    alg_id: &[u8],
+    ec_curve_p384: bool,
+) -> Result<&'static dyn VerificationAlgorithm, SigError> {
     let h = hex(alg_id);
     // RSA PKCS#1 may carry NULL parameters (0500) or none.
     let strip_null = h.strip_suffix("0500").unwrap_or(&h);
@@ -55,18 +58,33 @@ fn algorithm(alg_id: &[u8], ec_curve_p384: bool) -> Result<&'static dyn Verifica
             // Accept the three RFC 4055 parameter sets whose hash, MGF1 hash and salt agree.
             let pss: &[u8] = alg_id;
             let ids = [
-                (rustls_pki_types::alg_id::RSA_PSS_SHA256, &signature::RSA_PSS_2048_8192_SHA256 as &'static dyn VerificationAlgorithm),
-                (rustls_pki_types::alg_id::RSA_PSS_SHA384, &signature::RSA_PSS_2048_8192_SHA384),
-                (rustls_pki_types::alg_id::RSA_PSS_SHA512, &signature::RSA_PSS_2048_8192_SHA512),
+                (
+                    rustls_pki_types::alg_id::RSA_PSS_SHA256,
+                    &signature::RSA_PSS_2048_8192_SHA256 as &'static dyn VerificationAlgorithm,
+                ),
+                (
+                    rustls_pki_types::alg_id::RSA_PSS_SHA384,
+                    &signature::RSA_PSS_2048_8192_SHA384,
+                ),
+                (
+                    rustls_pki_types::alg_id::RSA_PSS_SHA512,
+                    &signature::RSA_PSS_2048_8192_SHA512,
+                ),
             ];
-            return ids.iter().find(|(id, _)| id.as_ref() == pss).map(|(_, a)| *a).ok_or_else(|| SigError::Unsupported(format!("RSASSA-PSS with parameters {h}")));
+            return ids
+                .iter()
+                .find(|(id, _)| id.as_ref() == pss)
+                .map(|(_, a)| *a)
+                .ok_or_else(|| SigError::Unsupported(format!("RSASSA-PSS with parameters {h}")));
         }
         _ => return Err(SigError::Unsupported(oid_text(alg_id))),
     })
 }
 
 fn oid_text(alg_id: &[u8]) -> String {
-    der::asn1::ObjectIdentifier::from_der_partial(alg_id).map(|o| o.to_string()).unwrap_or_else(|| hex(alg_id))
+    der::asn1::ObjectIdentifier::from_der_partial(alg_id)
+        .map(|o| o.to_string())
+        .unwrap_or_else(|| hex(alg_id))
 }
 
 trait PartialOid {
@@ -84,11 +102,25 @@ impl PartialOid for der::asn1::ObjectIdentifier {
 
 /// Verifies `signature` over `tbs` with the key in `issuer_spki_der` (a full SubjectPublicKeyInfo).
 /// `alg_id` is the AlgorithmIdentifier's contents (OID and parameters).
-pub fn verify(alg_id: &[u8], issuer_spki_der: &[u8], tbs: &[u8], signature_bytes: &[u8]) -> Result<(), SigError> {
-    let (_, spki) = x509_parser::x509::SubjectPublicKeyInfo::from_der_spki(issuer_spki_der).map_err(|e| SigError::BadKey(e.to_string()))?;
-    let p384 = spki.algorithm.parameters.as_ref().and_then(|p| p.as_oid().ok()).map(|o| o.to_id_string() == "1.3.132.0.34").unwrap_or(false);
+pub fn verify(
+    alg_id: &[u8],
+    issuer_spki_der: &[u8],
+    tbs: &[u8],
+    signature_bytes: &[u8],
+) -> Result<(), SigError> {
+    let (_, spki) = x509_parser::x509::SubjectPublicKeyInfo::from_der_spki(issuer_spki_der)
+        .map_err(|e| SigError::BadKey(e.to_string()))?;
+    let p384 = spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.as_oid().ok())
+        .map(|o| o.to_id_string() == "1.3.132.0.34")
+        .unwrap_or(false);
     let alg = algorithm(alg_id, p384)?;
-    UnparsedPublicKey::new(alg, spki.subject_public_key.data.as_ref()).verify(tbs, signature_bytes).map_err(|_| SigError::Invalid)
+    UnparsedPublicKey::new(alg, spki.subject_public_key.data.as_ref())
+        .verify(tbs, signature_bytes)
+        .map_err(|_| SigError::Invalid)
 }
 
 trait FromDerSpki<'a>: Sized {
@@ -111,8 +143,17 @@ pub fn tlv_len(b: &[u8]) -> Option<(usize, usize)> {
         l if l < 0x80 => (2, usize::from(l)),
         0x81 => (3, usize::from(*b.get(2)?)),
         0x82 => (4, usize::from(*b.get(2)?) << 8 | usize::from(*b.get(3)?)),
-        0x83 => (5, usize::from(*b.get(2)?) << 16 | usize::from(*b.get(3)?) << 8 | usize::from(*b.get(4)?)),
-        0x84 => (6, usize::from(*b.get(2)?) << 24 | usize::from(*b.get(3)?) << 16 | usize::from(*b.get(4)?) << 8 | usize::from(*b.get(5)?)),
+        0x83 => (
+            5,
+            usize::from(*b.get(2)?) << 16 | usize::from(*b.get(3)?) << 8 | usize::from(*b.get(4)?),
+        ),
+        0x84 => (
+            6,
+            usize::from(*b.get(2)?) << 24
+                | usize::from(*b.get(3)?) << 16
+                | usize::from(*b.get(4)?) << 8
+                | usize::from(*b.get(5)?),
+        ),
         _ => return None,
     };
     let total = hdr.checked_add(len)?;
@@ -151,14 +192,30 @@ mod tests {
         assert_eq!(tlv_len(&[0x30, 0x03, 1, 2]), None);
         assert_eq!(tlv_len(&[0x30, 0x81, 0x01, 9]), Some((3, 4)));
         assert_eq!(tlv_len(&[0x30, 0x85, 0, 0, 0, 0, 1]), None);
-        assert_eq!(sequence_elements(&[0x30, 0x04, 0x02, 0x01, 0x05, 0x05]), None);
-        assert_eq!(sequence_elements(&[0x30, 0x05, 0x02, 0x01, 0x05, 0x05, 0x00]).map(|v| v.len()), Some(2));
+        assert_eq!(
+            sequence_elements(&[0x30, 0x04, 0x02, 0x01, 0x05, 0x05]),
+            None
+        );
+        assert_eq!(
+            sequence_elements(&[0x30, 0x05, 0x02, 0x01, 0x05, 0x05, 0x00]).map(|v| v.len()),
+            Some(2)
+        );
     }
 
     #[test]
     fn sha1_and_unknown_algorithms_are_refused() {
         // sha1WithRSAEncryption
-        let e = algorithm(&[0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05, 0x05, 0x00], false).err().unwrap();
-        assert!(matches!(e, SigError::Unsupported(ref s) if s.contains("1.2.840.113549.1.1.5")), "{e:?}");
+        let e = algorithm(
+            &[
+                0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05, 0x05, 0x00,
+            ],
+            false,
+        )
+        .err()
+        .unwrap();
+        assert!(
+            matches!(e, SigError::Unsupported(ref s) if s.contains("1.2.840.113549.1.1.5")),
+            "{e:?}"
+        );
     }
 }

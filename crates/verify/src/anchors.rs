@@ -1,0 +1,290 @@
+//! Trust anchors: the certificate files an operator installs (or `anchors fetch` downloads),
+//! matched against the profile's pins (subject + SHA-256).
+//!
+//! Any anchor file may be configured (a test PKI root extends or replaces the real ones), but in
+//! production an anchor that is not one of the profile's pins is reported as a warning.
+
+use crate::http::HttpClient;
+use aws_lc_rs::digest;
+use medmij_core::profile::{AnchorSpec, Environment, Profile};
+use rustls_pki_types::{CertificateDer, TrustAnchor};
+use std::path::{Path, PathBuf};
+
+/// One anchor.
+#[derive(Clone, Debug)]
+pub struct Anchor {
+    /// The certificate.
+    pub der: Vec<u8>,
+    /// Subject CN (or the whole DN).
+    pub name: String,
+    /// Raw subject Name.
+    pub subject: Vec<u8>,
+    /// SubjectPublicKeyInfo DER.
+    pub spki: Vec<u8>,
+    /// SHA-256 of the DER.
+    pub sha256: [u8; 32],
+    /// The profile pin it matches, if any.
+    pub pinned: Option<String>,
+    /// Not trusted from this instant (Unix seconds).
+    pub trusted_until: Option<i64>,
+    /// The file it came from.
+    pub file: PathBuf,
+}
+
+/// Why anchors could not be loaded or fetched.
+#[derive(Debug, thiserror::Error)]
+pub enum AnchorError {
+    /// A file could not be read.
+    #[error("{}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A file holds no certificate or a malformed one.
+    #[error("{}: {reason}", path.display())]
+    Bad {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A downloaded anchor does not match its pin: not stored.
+    #[error(
+        "{url}: downloaded certificate has SHA-256 {got}, the profile pins {want}: not stored"
+    )]
+    PinMismatch {
+        /// Where it came from.
+        url: String,
+        /// Its fingerprint.
+        got: String,
+        /// The pin.
+        want: String,
+    },
+    /// The download failed.
+    #[error("{0}")]
+    Fetch(#[from] crate::http::FetchError),
+    /// No anchors at all.
+    #[error(
+        "no trust anchors configured: give --trust-anchor FILE (or run `medmij-tls anchors fetch`)"
+    )]
+    None,
+}
+
+/// The anchors a verifier trusts.
+#[derive(Clone, Debug, Default)]
+pub struct TrustStore {
+    anchors: Vec<Anchor>,
+    /// Messages for the operator (unpinned anchors in production, expired pins).
+    pub warnings: Vec<String>,
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Every certificate in a PEM or DER file.
+pub fn read_certificates(path: &Path) -> Result<Vec<Vec<u8>>, AnchorError> {
+    let bytes = std::fs::read(path).map_err(|source| AnchorError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    certificates_from_bytes(&bytes).map_err(|reason| AnchorError::Bad {
+        path: path.to_path_buf(),
+        reason,
+    })
+}
+
+/// Every certificate in PEM text, or the single DER certificate.
+pub fn certificates_from_bytes(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    use rustls_pki_types::pem::PemObject;
+    if bytes.first() == Some(&0x30) {
+        x509_parser::parse_x509_certificate(bytes)
+            .map_err(|e| format!("not a DER certificate: {e}"))?;
+        return Ok(vec![bytes.to_vec()]);
+    }
+    let mut out = Vec::new();
+    for (i, c) in CertificateDer::pem_slice_iter(bytes).enumerate() {
+        let c = c.map_err(|e| format!("PEM block {}: {e}", i + 1))?;
+        x509_parser::parse_x509_certificate(c.as_ref())
+            .map_err(|e| format!("certificate {}: {e}", i + 1))?;
+        out.push(c.as_ref().to_vec());
+    }
+    if out.is_empty() {
+        return Err("no CERTIFICATE found (expected PEM or DER)".into());
+    }
+    Ok(out)
+}
+
+impl TrustStore {
+    /// Loads anchor files and matches them with the profile's pins.
+    pub fn load(
+        profile: &Profile,
+        environment: Environment,
+        files: &[PathBuf],
+    ) -> Result<TrustStore, AnchorError> {
+        let mut store = TrustStore::default();
+        for f in files {
+            for der in read_certificates(f)? {
+                store.add(profile, environment, der, f)?;
+            }
+        }
+        if store.anchors.is_empty() {
+            return Err(AnchorError::None);
+        }
+        Ok(store)
+    }
+
+    fn add(
+        &mut self,
+        profile: &Profile,
+        environment: Environment,
+        der: Vec<u8>,
+        file: &Path,
+    ) -> Result<(), AnchorError> {
+        let (_, x) = x509_parser::parse_x509_certificate(&der).map_err(|e| AnchorError::Bad {
+            path: file.into(),
+            reason: e.to_string(),
+        })?;
+        let sha: [u8; 32] = digest::digest(&digest::SHA256, &der)
+            .as_ref()
+            .try_into()
+            .map_err(|_| AnchorError::Bad {
+                path: file.into(),
+                reason: "digest".into(),
+            })?;
+        let name = x
+            .subject()
+            .iter_common_name()
+            .next()
+            .and_then(|c| c.as_str().ok())
+            .map(str::to_string)
+            .unwrap_or_else(|| x.subject().to_string());
+        let pin: Option<&AnchorSpec> = profile
+            .backchannel
+            .anchors
+            .iter()
+            .find(|a| a.sha256.0 == sha);
+        if pin.is_none() && environment != Environment::Test {
+            self.warnings.push(format!(
+                "trust anchor `{name}` ({}) from {} is not one of profile {}'s pinned anchors; acceptable for a test PKI, not in {}",
+                hex(&sha),
+                file.display(),
+                profile.id,
+                environment.label()
+            ));
+        }
+        self.anchors.push(Anchor {
+            name,
+            subject: x.subject().as_raw().to_vec(),
+            spki: x.public_key().raw.to_vec(),
+            sha256: sha,
+            pinned: pin.map(|p| p.name.clone()),
+            trusted_until: pin
+                .and_then(|p| p.trusted_until)
+                .map(|t| t.unix_timestamp()),
+            file: file.to_path_buf(),
+            der,
+        });
+        Ok(())
+    }
+
+    /// The anchors.
+    pub fn anchors(&self) -> &[Anchor] {
+        &self.anchors
+    }
+
+    /// webpki trust anchors (owned).
+    pub fn webpki_anchors(&self) -> Vec<TrustAnchor<'static>> {
+        self.anchors
+            .iter()
+            .filter_map(|a| {
+                webpki::anchor_from_trusted_cert(&CertificateDer::from(a.der.as_slice()))
+                    .ok()
+                    .map(|t| t.to_owned())
+            })
+            .collect()
+    }
+
+    /// The anchor with this SubjectPublicKeyInfo *contents* (as webpki's TrustAnchor holds it).
+    pub fn by_spki_value(&self, spki_value: &[u8]) -> Option<&Anchor> {
+        self.anchors
+            .iter()
+            .find(|a| crate::sigverify::contents(&a.spki) == Some(spki_value))
+    }
+}
+
+/// Downloads every anchor of `profile` that names a publication URL (or `overrides` name=URL)
+/// into `dir` as PEM, keeping a file only when its SHA-256 matches the pin.
+pub fn fetch(
+    profile: &Profile,
+    dir: &Path,
+    overrides: &[(String, String)],
+    http: &HttpClient,
+) -> Result<Vec<PathBuf>, AnchorError> {
+    let mut written = Vec::new();
+    for a in &profile.backchannel.anchors {
+        let url = overrides
+            .iter()
+            .find(|(n, _)| *n == a.name || a.name.contains(n.as_str()))
+            .map(|(_, u)| u.clone())
+            .or_else(|| a.publication_url.clone());
+        let Some(url) = url else { continue };
+        let body = http.get(&url)?;
+        let der = match certificates_from_bytes(&body) {
+            Ok(mut v) if v.len() == 1 => v.remove(0),
+            Ok(_) => {
+                return Err(AnchorError::Bad {
+                    path: url.clone().into(),
+                    reason: "expected exactly one certificate".into(),
+                })
+            }
+            Err(reason) => {
+                return Err(AnchorError::Bad {
+                    path: url.clone().into(),
+                    reason,
+                })
+            }
+        };
+        let got = digest::digest(&digest::SHA256, &der);
+        if got.as_ref() != a.sha256.0 {
+            return Err(AnchorError::PinMismatch {
+                url,
+                got: hex(got.as_ref()),
+                want: a.sha256.hex(),
+            });
+        }
+        std::fs::create_dir_all(dir).map_err(|source| AnchorError::Read {
+            path: dir.into(),
+            source,
+        })?;
+        let file = dir.join(format!(
+            "{}.pem",
+            a.name
+                .to_lowercase()
+                .replace([' ', '-'], "_")
+                .replace("__", "_")
+                .replace("__", "_")
+        ));
+        let pem = format!(
+            "-----BEGIN CERTIFICATE-----\n{}-----END CERTIFICATE-----\n",
+            wrap64(&der)
+        );
+        std::fs::write(&file, pem).map_err(|source| AnchorError::Read {
+            path: file.clone(),
+            source,
+        })?;
+        written.push(file);
+    }
+    Ok(written)
+}
+
+fn wrap64(der: &[u8]) -> String {
+    use base64::Engine;
+    let b = base64::engine::general_purpose::STANDARD.encode(der);
+    b.as_bytes()
+        .chunks(64)
+        .map(|c| format!("{}\n", String::from_utf8_lossy(c)))
+        .collect()
+}

@@ -1,0 +1,704 @@
+//! The revocation engine (core.tls.309, core.tls.310, decision 4.5).
+//!
+//! Order per certificate: a stapled OCSP response (leaf only), then cached answers, then the
+//! mechanisms in the configured order (OCSP, then CRL by default). The first conclusive answer
+//! (good or revoked, validly signed and fresh) decides. When none is conclusive, each mechanism's
+//! fail mode decides: any `hard` mechanism that could not answer refuses the certificate; if all
+//! are `soft`, the session proceeds and the soft-fail is logged and counted. A stapled response
+//! never by itself causes a failure: an invalid one is ignored (and logged).
+
+use crate::crl::{CrlError, CrlIssuer, IndexedCrl};
+use crate::der_time::rfc3339;
+use crate::http::{FetchError, HttpClient};
+use crate::ocsp::{self, Status, Subject};
+use crate::singleflight::SingleFlight;
+use medmij_core::profile::FailMode;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// A revocation mechanism.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mechanism {
+    /// OCSP (RFC 6960).
+    Ocsp,
+    /// CRL (RFC 5280).
+    Crl,
+}
+
+/// Which certificates of a path are checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Depth {
+    /// The end-entity certificate only.
+    Leaf,
+    /// Every certificate below the anchor.
+    Chain,
+}
+
+/// The engine's configuration.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// CRL fail mode (decision 4.5: hard).
+    pub crl: FailMode,
+    /// OCSP fail mode (decision 4.5: soft).
+    pub ocsp: FailMode,
+    /// Order of network mechanisms after stapled and cached answers.
+    pub order: Vec<Mechanism>,
+    /// Leaf only or the whole chain.
+    pub depth: Depth,
+    /// Seconds a CRL is still used after nextUpdate.
+    pub crl_grace: i64,
+    /// Re-fetch a cached CRL this many seconds before its nextUpdate.
+    pub refresh_before: i64,
+    /// Largest CRL accepted.
+    pub max_crl_bytes: usize,
+    /// Where fetched CRLs are kept across restarts (optional).
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            crl: FailMode::Hard,
+            ocsp: FailMode::Soft,
+            order: vec![Mechanism::Ocsp, Mechanism::Crl],
+            depth: Depth::Chain,
+            crl_grace: 3600,
+            refresh_before: 3600,
+            max_crl_bytes: crate::http::DEFAULT_MAX_BYTES as usize,
+            cache_dir: None,
+        }
+    }
+}
+
+/// One thing a source said about one certificate (the explanation of a decision).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    /// Subject CN (or serial) of the certificate.
+    pub certificate: String,
+    /// `stapled-ocsp`, `ocsp-cache`, `ocsp <url>`, `crl-cache <url>`, `crl <url>`, `crl-file <path>`, `policy`.
+    pub source: String,
+    /// `good`, `revoked`, `unavailable`, `ignored`, `not-applicable`, `soft-fail`, `hard-fail`.
+    pub outcome: String,
+    /// Details: the error, thisUpdate/nextUpdate, the signer.
+    pub detail: String,
+}
+
+/// A certificate and its issuer, as the engine needs them.
+#[derive(Clone, Debug)]
+pub struct CertRef<'a> {
+    /// Subject CN, for messages.
+    pub name: String,
+    /// Serial (raw INTEGER contents).
+    pub serial: &'a [u8],
+    /// CRL distribution point URLs (http only are fetched).
+    pub crl_urls: Vec<String>,
+    /// OCSP responder URLs from AIA.
+    pub ocsp_urls: Vec<String>,
+    /// Issuer subject Name (raw DER).
+    pub issuer_name: &'a [u8],
+    /// Issuer SubjectPublicKeyInfo (DER).
+    pub issuer_spki: &'a [u8],
+}
+
+/// The outcome for one certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Not revoked (or soft-failed).
+    Good,
+    /// Revoked: which source said so.
+    Revoked(String),
+    /// No conclusive answer and a hard-fail mechanism could not answer.
+    Unknown(String),
+}
+
+#[derive(Clone)]
+struct CachedOcsp {
+    status: Status,
+    valid_until: i64,
+    source: String,
+}
+
+/// Counters for the gateway's metrics.
+#[derive(Default)]
+pub struct Counters {
+    map: Mutex<BTreeMap<String, AtomicU64Wrapper>>,
+}
+
+#[derive(Default)]
+struct AtomicU64Wrapper(AtomicU64);
+
+impl Counters {
+    fn inc(&self, key: &str) {
+        let mut m = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        m.entry(key.to_string())
+            .or_default()
+            .0
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A snapshot: `mechanism.outcome` → count.
+    pub fn snapshot(&self) -> BTreeMap<String, u64> {
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(k, v)| (k.clone(), v.0.load(Ordering::Relaxed)))
+            .collect()
+    }
+}
+
+type CrlResult = Result<Arc<IndexedCrl>, String>;
+
+/// The engine: policy, caches, single-flight fetches, counters.
+pub struct Engine {
+    policy: Policy,
+    http: HttpClient,
+    crl_cache: Mutex<HashMap<String, Arc<IndexedCrl>>>,
+    ocsp_cache: Mutex<HashMap<(Vec<u8>, Vec<u8>), CachedOcsp>>,
+    crl_files: Vec<(String, Vec<u8>)>,
+    crl_flights: SingleFlight<Result<Vec<u8>, FetchError>>,
+    ocsp_flights: SingleFlight<Result<Vec<u8>, FetchError>>,
+    counters: Counters,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("policy", &self.policy)
+            .finish()
+    }
+}
+
+fn outcome_key(m: &str, o: &str) -> String {
+    format!("{m}.{o}")
+}
+
+impl Engine {
+    /// An engine with `policy`, fetching with `http`; `crl_files` are (name, DER) read by the caller.
+    pub fn new(policy: Policy, http: HttpClient, crl_files: Vec<(String, Vec<u8>)>) -> Engine {
+        Engine {
+            policy,
+            http,
+            crl_cache: Mutex::new(HashMap::new()),
+            ocsp_cache: Mutex::new(HashMap::new()),
+            crl_files,
+            crl_flights: SingleFlight::default(),
+            ocsp_flights: SingleFlight::default(),
+            counters: Counters::default(),
+        }
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Decision counters.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// Decides one certificate at `now`; appends what each source said to `evidence`.
+    pub fn check(
+        &self,
+        cert: &CertRef<'_>,
+        stapled: Option<&[u8]>,
+        now: i64,
+        evidence: &mut Vec<Evidence>,
+    ) -> Decision {
+        let ev = |source: String, outcome: &str, detail: String| Evidence {
+            certificate: cert.name.clone(),
+            source,
+            outcome: outcome.into(),
+            detail,
+        };
+        let subject = Subject {
+            serial: cert.serial,
+            issuer_name: cert.issuer_name,
+            issuer_spki: cert.issuer_spki,
+        };
+        let ocsp_key = (
+            cert.issuer_spki.to_vec(),
+            crate::crl::normalize_serial(cert.serial).to_vec(),
+        );
+
+        // 1. Stapled OCSP: used when valid, ignored (never fatal) when not.
+        if let Some(staple) = stapled.filter(|s| !s.is_empty() && self.policy.ocsp != FailMode::Off)
+        {
+            match ocsp::validate(staple, &subject, now) {
+                Ok(a) => {
+                    self.counters
+                        .inc(&outcome_key("stapled", status_label(&a.status)));
+                    evidence.push(ev(
+                        "stapled-ocsp".into(),
+                        status_label(&a.status),
+                        answer_detail(&a),
+                    ));
+                    self.remember_ocsp(ocsp_key.clone(), &a, "stapled-ocsp");
+                    match a.status {
+                        Status::Good => return Decision::Good,
+                        Status::Revoked { at } => {
+                            return Decision::Revoked(format!(
+                                "stapled OCSP response: revoked at {}",
+                                rfc3339(at)
+                            ))
+                        }
+                        Status::Unknown => {}
+                    }
+                }
+                Err(e) => {
+                    self.counters.inc("stapled.ignored");
+                    evidence.push(ev("stapled-ocsp".into(), "ignored", e.to_string()));
+                }
+            }
+        }
+
+        // 2. Cached answers.
+        if self.policy.ocsp != FailMode::Off {
+            let cached = self
+                .ocsp_cache
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&ocsp_key)
+                .cloned();
+            if let Some(c) = cached.filter(|c| c.valid_until >= now) {
+                self.counters.inc("ocsp-cache.hit");
+                match c.status {
+                    Status::Good => {
+                        evidence.push(ev(
+                            "ocsp-cache".into(),
+                            "good",
+                            format!("from {}, valid until {}", c.source, rfc3339(c.valid_until)),
+                        ));
+                        return Decision::Good;
+                    }
+                    Status::Revoked { at } => {
+                        evidence.push(ev(
+                            "ocsp-cache".into(),
+                            "revoked",
+                            format!("from {}", c.source),
+                        ));
+                        return Decision::Revoked(format!(
+                            "OCSP (cached from {}): revoked at {}",
+                            c.source,
+                            rfc3339(at)
+                        ));
+                    }
+                    Status::Unknown => {}
+                }
+            }
+        }
+
+        // 3. Network mechanisms in order (CRLs come from cache when fresh).
+        let mut failures: Vec<(Mechanism, String)> = Vec::new();
+        for mech in &self.policy.order {
+            match mech {
+                Mechanism::Ocsp if self.policy.ocsp != FailMode::Off => {
+                    match self.check_ocsp(cert, &subject, &ocsp_key, now, evidence) {
+                        Ok(Some(d)) => return d,
+                        Ok(None) => {}
+                        Err(reason) => failures.push((Mechanism::Ocsp, reason)),
+                    }
+                }
+                Mechanism::Crl if self.policy.crl != FailMode::Off => {
+                    match self.check_crl(cert, now, evidence) {
+                        Ok(d) => return d,
+                        Err(reason) => failures.push((Mechanism::Crl, reason)),
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        // 4. Nothing conclusive: the fail modes decide.
+        let hard: Vec<&(Mechanism, String)> = failures
+            .iter()
+            .filter(|(m, _)| match m {
+                Mechanism::Ocsp => self.policy.ocsp == FailMode::Hard,
+                Mechanism::Crl => self.policy.crl == FailMode::Hard,
+            })
+            .collect();
+        let summary = failures
+            .iter()
+            .map(|(m, r)| format!("{}: {r}", mech_label(*m)))
+            .collect::<Vec<_>>()
+            .join("; ");
+        if hard.is_empty() {
+            self.counters.inc("policy.soft-fail");
+            evidence.push(ev(
+                "policy".into(),
+                "soft-fail",
+                if summary.is_empty() {
+                    "no revocation mechanism enabled".into()
+                } else {
+                    summary
+                },
+            ));
+            Decision::Good
+        } else {
+            self.counters.inc("policy.hard-fail");
+            evidence.push(ev("policy".into(), "hard-fail", summary.clone()));
+            Decision::Unknown(summary)
+        }
+    }
+
+    fn remember_ocsp(&self, key: (Vec<u8>, Vec<u8>), a: &ocsp::Answer, source: &str) {
+        self.ocsp_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                key,
+                CachedOcsp {
+                    status: a.status.clone(),
+                    valid_until: a.valid_until,
+                    source: source.to_string(),
+                },
+            );
+    }
+
+    /// Ok(Some) conclusive, Ok(None) not conclusive but not a failure (responder said unknown is
+    /// treated as a failure), Err(reason) could not answer.
+    fn check_ocsp(
+        &self,
+        cert: &CertRef<'_>,
+        subject: &Subject<'_>,
+        key: &(Vec<u8>, Vec<u8>),
+        now: i64,
+        evidence: &mut Vec<Evidence>,
+    ) -> Result<Option<Decision>, String> {
+        let Some(url) = cert
+            .ocsp_urls
+            .iter()
+            .find(|u| u.starts_with("http://") || u.starts_with("https://"))
+        else {
+            evidence.push(Evidence {
+                certificate: cert.name.clone(),
+                source: "ocsp".into(),
+                outcome: "not-applicable".into(),
+                detail: "certificate names no OCSP responder".into(),
+            });
+            return Err("certificate names no OCSP responder".into());
+        };
+        let req = ocsp::request(subject).map_err(|e| e.to_string())?;
+        // RFC 6960 A.1: GET when the encoded request is short, POST otherwise.
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&req);
+        let flight_key = format!("{url}#{}", b64);
+        let fetched = self.ocsp_flights.run(&flight_key, || {
+            if b64.len() < 255 {
+                let enc = b64
+                    .replace('+', "%2B")
+                    .replace('/', "%2F")
+                    .replace('=', "%3D");
+                self.http
+                    .get(&format!("{}/{enc}", url.trim_end_matches('/')))
+            } else {
+                self.http.post(url, "application/ocsp-request", &req)
+            }
+        });
+        let source = format!("ocsp {url}");
+        let body = match fetched {
+            Ok(b) => b,
+            Err(e) => {
+                self.counters.inc("ocsp.unavailable");
+                evidence.push(Evidence {
+                    certificate: cert.name.clone(),
+                    source,
+                    outcome: "unavailable".into(),
+                    detail: e.to_string(),
+                });
+                return Err(e.to_string());
+            }
+        };
+        match ocsp::validate(&body, subject, now) {
+            Ok(a) => {
+                self.counters
+                    .inc(&outcome_key("ocsp", status_label(&a.status)));
+                evidence.push(Evidence {
+                    certificate: cert.name.clone(),
+                    source: source.clone(),
+                    outcome: status_label(&a.status).into(),
+                    detail: answer_detail(&a),
+                });
+                self.remember_ocsp(key.clone(), &a, &source);
+                Ok(match a.status {
+                    Status::Good => Some(Decision::Good),
+                    Status::Revoked { at } => Some(Decision::Revoked(format!(
+                        "OCSP {url}: revoked at {}",
+                        rfc3339(at)
+                    ))),
+                    Status::Unknown => {
+                        return Err(format!(
+                            "OCSP {url}: responder does not know the certificate"
+                        ))
+                    }
+                })
+            }
+            Err(e) => {
+                self.counters.inc("ocsp.invalid");
+                evidence.push(Evidence {
+                    certificate: cert.name.clone(),
+                    source,
+                    outcome: "unavailable".into(),
+                    detail: e.to_string(),
+                });
+                Err(format!("OCSP {url}: {e}"))
+            }
+        }
+    }
+
+    fn check_crl(
+        &self,
+        cert: &CertRef<'_>,
+        now: i64,
+        evidence: &mut Vec<Evidence>,
+    ) -> Result<Decision, String> {
+        let issuer = CrlIssuer {
+            subject: cert.issuer_name,
+            spki: cert.issuer_spki,
+        };
+        let mut reasons = Vec::new();
+        let mut usable: Vec<Arc<IndexedCrl>> = Vec::new();
+        // Configured files whose issuer matches.
+        for (name, der) in &self.crl_files {
+            match IndexedCrl::parse(
+                der,
+                &format!("file {name}"),
+                issuer,
+                self.policy.max_crl_bytes,
+            ) {
+                Ok(c) => usable.push(Arc::new(c)),
+                Err(CrlError::IssuerMismatch { .. }) => {}
+                Err(e) => reasons.push(e.to_string()),
+            }
+        }
+        for url in cert
+            .crl_urls
+            .iter()
+            .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+        {
+            match self.crl_for(url, issuer, now) {
+                Ok(c) => usable.push(c),
+                Err(e) => {
+                    evidence.push(Evidence {
+                        certificate: cert.name.clone(),
+                        source: format!("crl {url}"),
+                        outcome: "unavailable".into(),
+                        detail: e.clone(),
+                    });
+                    reasons.push(e)
+                }
+            }
+        }
+        for crl in usable {
+            if crl.this_update > now + ocsp::SKEW_SECONDS {
+                reasons.push(format!(
+                    "{}: thisUpdate {} is in the future",
+                    crl.source,
+                    rfc3339(crl.this_update)
+                ));
+                continue;
+            }
+            if let Some(next) = crl.next_update {
+                if now > next + self.policy.crl_grace {
+                    reasons.push(format!(
+                        "{}: stale since {} (grace {} s)",
+                        crl.source,
+                        rfc3339(next),
+                        self.policy.crl_grace
+                    ));
+                    continue;
+                }
+            }
+            let detail = format!(
+                "CRL number {}, thisUpdate {}, nextUpdate {}",
+                crl.number.as_deref().unwrap_or("-"),
+                rfc3339(crl.this_update),
+                crl.next_update.map(rfc3339).unwrap_or_else(|| "-".into())
+            );
+            if crl.is_revoked(cert.serial) {
+                self.counters.inc("crl.revoked");
+                evidence.push(Evidence {
+                    certificate: cert.name.clone(),
+                    source: crl.source.clone(),
+                    outcome: "revoked".into(),
+                    detail,
+                });
+                return Ok(Decision::Revoked(format!("listed in {}", crl.source)));
+            }
+            self.counters.inc("crl.good");
+            evidence.push(Evidence {
+                certificate: cert.name.clone(),
+                source: crl.source.clone(),
+                outcome: "good".into(),
+                detail,
+            });
+            return Ok(Decision::Good);
+        }
+        self.counters.inc("crl.unavailable");
+        if reasons.is_empty() {
+            evidence.push(Evidence {
+                certificate: cert.name.clone(),
+                source: "crl".into(),
+                outcome: "not-applicable".into(),
+                detail: "certificate names no CRL distribution point and no CRL file matches"
+                    .into(),
+            });
+            reasons.push("no CRL distribution point and no matching CRL file".into());
+        }
+        Err(reasons.join("; "))
+    }
+
+    /// A verified CRL for `url`: the cached one while fresh, else fetched (one fetch per URL at a
+    /// time), else the disk cache; a failed refresh keeps a cached CRL that is still usable.
+    fn crl_for(&self, url: &str, issuer: CrlIssuer<'_>, now: i64) -> CrlResult {
+        let cached = self
+            .crl_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(url)
+            .cloned();
+        if let Some(c) = &cached {
+            let fresh = c
+                .next_update
+                .map(|n| now < n - self.policy.refresh_before)
+                .unwrap_or(false);
+            if fresh && c.issuer == issuer.subject {
+                self.counters.inc("crl-cache.hit");
+                return Ok(c.clone());
+            }
+        }
+        if cached.is_none() {
+            if let Some(c) = self.from_disk(url, issuer) {
+                let fresh = c
+                    .next_update
+                    .map(|n| now < n - self.policy.refresh_before)
+                    .unwrap_or(false);
+                let c = Arc::new(c);
+                self.crl_cache
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(url.to_string(), c.clone());
+                if fresh {
+                    self.counters.inc("crl-disk.hit");
+                    return Ok(c);
+                }
+            }
+        }
+        let fetched = self.crl_flights.run(url, || {
+            self.counters.inc("crl.fetch");
+            self.http.get(url)
+        });
+        match fetched.map_err(|e| e.to_string()).and_then(|der| {
+            let parsed = IndexedCrl::parse(
+                &der,
+                &format!("crl {url}"),
+                issuer,
+                self.policy.max_crl_bytes,
+            )
+            .map_err(|e| e.to_string())?;
+            self.to_disk(url, &der);
+            Ok(parsed)
+        }) {
+            Ok(c) => {
+                let c = Arc::new(c);
+                self.crl_cache
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(url.to_string(), c.clone());
+                Ok(c)
+            }
+            Err(e) => {
+                // Keep the last good CRL while it is still within nextUpdate + grace.
+                let keep = self
+                    .crl_cache
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(url)
+                    .cloned();
+                match keep.filter(|c| {
+                    c.issuer == issuer.subject
+                        && c.next_update
+                            .map(|n| now <= n + self.policy.crl_grace)
+                            .unwrap_or(false)
+                }) {
+                    Some(c) => {
+                        tracing::warn!(url, error = %e, "CRL refresh failed; keeping the cached CRL");
+                        Ok(c)
+                    }
+                    None => Err(e),
+                }
+            }
+        }
+    }
+
+    fn disk_path(&self, url: &str) -> Option<PathBuf> {
+        let dir = self.policy.cache_dir.as_ref()?;
+        let h = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, url.as_bytes());
+        Some(
+            dir.join(format!(
+                "{}.crl",
+                h.as_ref()[..16]
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+            )),
+        )
+    }
+
+    fn from_disk(&self, url: &str, issuer: CrlIssuer<'_>) -> Option<IndexedCrl> {
+        let p = self.disk_path(url)?;
+        let der = std::fs::read(&p).ok()?;
+        IndexedCrl::parse(
+            &der,
+            &format!("crl {url} (disk cache)"),
+            issuer,
+            self.policy.max_crl_bytes,
+        )
+        .ok()
+    }
+
+    fn to_disk(&self, url: &str, der: &[u8]) {
+        let Some(p) = self.disk_path(url) else { return };
+        let write = || -> std::io::Result<()> {
+            if let Some(d) = p.parent() {
+                std::fs::create_dir_all(d)?;
+            }
+            let tmp = p.with_extension("tmp");
+            std::fs::write(&tmp, der)?;
+            std::fs::rename(&tmp, &p)
+        };
+        if let Err(e) = write() {
+            tracing::warn!(path = %p.display(), error = %e, "cannot write the CRL disk cache");
+        }
+    }
+}
+
+fn mech_label(m: Mechanism) -> &'static str {
+    match m {
+        Mechanism::Ocsp => "OCSP",
+        Mechanism::Crl => "CRL",
+    }
+}
+
+fn status_label(s: &Status) -> &'static str {
+    match s {
+        Status::Good => "good",
+        Status::Revoked { .. } => "revoked",
+        Status::Unknown => "unknown",
+    }
+}
+
+fn answer_detail(a: &ocsp::Answer) -> String {
+    format!(
+        "signed by {}, thisUpdate {}, valid until {}",
+        a.signer,
+        rfc3339(a.this_update),
+        rfc3339(a.valid_until)
+    )
+}

@@ -1,0 +1,521 @@
+//! The MedMij whitelist (release2 namespace): the primary access mechanism (core.tls.310 note).
+//!
+//! Parsed strictly after the XSD in `medmij-pki.md` §3.1: namespace, `Tijdstempel` (a dateTime
+//! of at least 20 characters), positive `Volgnummer`, lowercase hostnames of two or more labels,
+//! unique, and (our rule) at least one. A DOCTYPE is refused outright, so no entity expansion or
+//! external entity can happen. The store keeps the last good list in memory and on disk and never
+//! rolls back to a lower `Volgnummer` unless told to.
+
+use crate::http::HttpClient;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+/// The whitelist namespace.
+pub const NAMESPACE: &str = "xmlns://afsprakenstelsel.medmij.nl/whitelist/release2/";
+/// Largest whitelist accepted (the real one is tens of kilobytes).
+pub const MAX_BYTES: usize = 16 * 1024 * 1024;
+
+/// Why a whitelist is refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum WhitelistError {
+    /// XML that does not parse, or a DOCTYPE.
+    #[error("{source_name}: {reason}")]
+    Xml {
+        /// Where it came from.
+        source_name: String,
+        /// Why.
+        reason: String,
+    },
+    /// Parses, but breaks the schema.
+    #[error("{source_name}:{line}: {reason}")]
+    Schema {
+        /// Where it came from.
+        source_name: String,
+        /// 1-based line.
+        line: u32,
+        /// Why.
+        reason: String,
+    },
+    /// A lower Volgnummer than the one held.
+    #[error("{source_name}: Volgnummer {got} is lower than the {held} already held; refusing to roll back (use --allow-rollback)")]
+    Rollback {
+        /// Where it came from.
+        source_name: String,
+        /// The new number.
+        got: u64,
+        /// The current number.
+        held: u64,
+    },
+    /// Could not read or fetch it.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// A validated whitelist.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Whitelist {
+    /// Where it came from.
+    pub source: String,
+    /// `Tijdstempel` as written.
+    pub tijdstempel: String,
+    /// `Volgnummer`.
+    pub volgnummer: u64,
+    hostnames: HashSet<String>,
+}
+
+/// The XSD's Hostname pattern: `(([a-z0-9])([a-z0-9-])*(\.))+([a-z0-9])([a-z0-9-])*([a-z0-9])`.
+pub fn valid_hostname(h: &str) -> bool {
+    let labels: Vec<&str> = h.split('.').collect();
+    if labels.len() < 2 {
+        return false;
+    }
+    let (last, rest) = match labels.split_last() {
+        Some(x) => x,
+        None => return false,
+    };
+    let lab = |l: &str| {
+        !l.is_empty()
+            && l.as_bytes()[0].is_ascii_lowercase() | l.as_bytes()[0].is_ascii_digit()
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    rest.iter().all(|l| lab(l)) && last.len() >= 2 && lab(last) && !last.ends_with('-')
+}
+
+impl Whitelist {
+    /// Parses and validates whitelist XML.
+    pub fn parse(xml: &[u8], source: &str) -> Result<Whitelist, WhitelistError> {
+        let xml_err = |reason: String| WhitelistError::Xml {
+            source_name: source.to_string(),
+            reason,
+        };
+        if xml.len() > MAX_BYTES {
+            return Err(xml_err(format!(
+                "{} bytes is over the {MAX_BYTES}-byte limit",
+                xml.len()
+            )));
+        }
+        let text = std::str::from_utf8(xml).map_err(|e| xml_err(format!("not UTF-8: {e}")))?;
+        if text.contains("<!DOCTYPE") || text.contains("<!ENTITY") {
+            return Err(xml_err(
+                "DOCTYPE/ENTITY declarations are refused (no DTDs, no external entities)".into(),
+            ));
+        }
+        let doc = roxmltree::Document::parse_with_options(
+            text,
+            roxmltree::ParsingOptions {
+                allow_dtd: false,
+                ..Default::default()
+            },
+        )
+        .map_err(|e| xml_err(e.to_string()))?;
+        let schema = |node: roxmltree::Node<'_, '_>, reason: String| WhitelistError::Schema {
+            source_name: source.to_string(),
+            line: doc.text_pos_at(node.range().start).row,
+            reason,
+        };
+        let root = doc.root_element();
+        if root.tag_name().name() != "Whitelist" || root.tag_name().namespace() != Some(NAMESPACE) {
+            return Err(schema(
+                root,
+                format!(
+                    "root element must be Whitelist in namespace {NAMESPACE}, found {:?} in {:?}",
+                    root.tag_name().name(),
+                    root.tag_name().namespace()
+                ),
+            ));
+        }
+        let children: Vec<roxmltree::Node<'_, '_>> =
+            root.children().filter(|n| n.is_element()).collect();
+        let names: Vec<&str> = children.iter().map(|n| n.tag_name().name()).collect();
+        if names != ["Tijdstempel", "Volgnummer", "MedMijNodes"]
+            || children
+                .iter()
+                .any(|n| n.tag_name().namespace() != Some(NAMESPACE))
+        {
+            return Err(schema(
+                root,
+                format!(
+                    "expected Tijdstempel, Volgnummer, MedMijNodes in that order, found {names:?}"
+                ),
+            ));
+        }
+        let tijd = children[0].text().unwrap_or("").trim().to_string();
+        if tijd.len() < 20
+            || time::OffsetDateTime::parse(&tijd, &time::format_description::well_known::Rfc3339)
+                .is_err()
+        {
+            return Err(schema(
+                children[0],
+                format!("Tijdstempel `{tijd}` is not a dateTime with seconds and time zone"),
+            ));
+        }
+        let vtext = children[1].text().unwrap_or("").trim();
+        let volgnummer: u64 = vtext.parse().ok().filter(|v| *v > 0).ok_or_else(|| {
+            schema(
+                children[1],
+                format!("Volgnummer `{vtext}` is not a positive integer"),
+            )
+        })?;
+        let mut hostnames = HashSet::new();
+        for node in children[2].children().filter(|n| n.is_element()) {
+            let hn: Vec<roxmltree::Node<'_, '_>> =
+                node.children().filter(|n| n.is_element()).collect();
+            if node.tag_name().name() != "MedMijNode"
+                || hn.len() != 1
+                || hn[0].tag_name().name() != "Hostname"
+            {
+                return Err(schema(
+                    node,
+                    "each MedMijNode holds exactly one Hostname".into(),
+                ));
+            }
+            let h = hn[0].text().unwrap_or("").trim();
+            if !valid_hostname(h) {
+                return Err(schema(hn[0], format!("Hostname `{h}` does not match the whitelist pattern (lowercase labels, at least two, no wildcard or port)")));
+            }
+            if !hostnames.insert(h.to_string()) {
+                return Err(schema(hn[0], format!("Hostname `{h}` appears twice")));
+            }
+        }
+        if hostnames.is_empty() {
+            return Err(schema(
+                children[2],
+                "the whitelist names no MedMijNode: an empty list is refused".into(),
+            ));
+        }
+        Ok(Whitelist {
+            source: source.into(),
+            tijdstempel: tijd,
+            volgnummer,
+            hostnames,
+        })
+    }
+
+    /// Exact lookup; the query is lowercased and a trailing dot dropped (DNS names are
+    /// case-insensitive, the list is lowercase by schema).
+    pub fn contains(&self, host: &str) -> bool {
+        self.hostnames
+            .contains(&host.trim_end_matches('.').to_ascii_lowercase())
+    }
+
+    /// Number of hostnames.
+    pub fn len(&self) -> usize {
+        self.hostnames.len()
+    }
+
+    /// Never true for a parsed list (empty lists are refused).
+    pub fn is_empty(&self) -> bool {
+        self.hostnames.is_empty()
+    }
+
+    /// The hostnames, sorted.
+    pub fn hostnames(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.hostnames.iter().map(String::as_str).collect();
+        v.sort_unstable();
+        v
+    }
+}
+
+/// Where the list comes from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// A file.
+    File(PathBuf),
+    /// An HTTP(S) URL (the Stelselnode: `https://stelselnode.medmij.nl/MedMij_Whitelist.xml?api=<major>`).
+    Url(String),
+}
+
+impl Source {
+    /// `http(s)://` is a URL, anything else a file.
+    pub fn parse(s: &str) -> Source {
+        if s.starts_with("http://") || s.starts_with("https://") {
+            Source::Url(s.to_string())
+        } else {
+            Source::File(PathBuf::from(s))
+        }
+    }
+
+    fn name(&self) -> String {
+        match self {
+            Source::File(p) => p.display().to_string(),
+            Source::Url(u) => u.clone(),
+        }
+    }
+
+    fn read(&self, http: &HttpClient) -> Result<Vec<u8>, WhitelistError> {
+        match self {
+            Source::File(p) => std::fs::read(p)
+                .map_err(|e| WhitelistError::Unavailable(format!("{}: {e}", p.display()))),
+            Source::Url(u) => http
+                .get(u)
+                .map_err(|e| WhitelistError::Unavailable(e.to_string())),
+        }
+    }
+}
+
+/// The whitelist in use, refreshed from its source, kept last-good in memory and on disk.
+pub struct Store {
+    source: Source,
+    http: HttpClient,
+    persist: Option<PathBuf>,
+    allow_rollback: bool,
+    current: RwLock<Option<Arc<Whitelist>>>,
+}
+
+impl Store {
+    /// A store; `persist` is where the last good list is kept across restarts.
+    pub fn new(
+        source: Source,
+        http: HttpClient,
+        persist: Option<PathBuf>,
+        allow_rollback: bool,
+    ) -> Store {
+        Store {
+            source,
+            http,
+            persist,
+            allow_rollback,
+            current: RwLock::new(None),
+        }
+    }
+
+    /// The list in use, if any.
+    pub fn current(&self) -> Option<Arc<Whitelist>> {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Loads from the source; when that fails and nothing is held, falls back to the persisted
+    /// copy. Returns the list in use and the refresh error, if any.
+    pub fn load(&self) -> (Option<Arc<Whitelist>>, Option<WhitelistError>) {
+        match self.refresh() {
+            Ok(w) => (Some(w), None),
+            Err(e) => {
+                if self.current().is_none() {
+                    if let Some(p) = &self.persist {
+                        if let Ok(bytes) = std::fs::read(p) {
+                            if let Ok(w) = Whitelist::parse(
+                                &bytes,
+                                &format!("{} (last good copy)", p.display()),
+                            ) {
+                                *self.current.write().unwrap_or_else(|p| p.into_inner()) =
+                                    Some(Arc::new(w));
+                            }
+                        }
+                    }
+                }
+                (self.current(), Some(e))
+            }
+        }
+    }
+
+    /// Fetches and validates the source; swaps it in only when valid and not a rollback. On any
+    /// failure the list in use stays.
+    pub fn refresh(&self) -> Result<Arc<Whitelist>, WhitelistError> {
+        let bytes = self.source.read(&self.http)?;
+        let w = Whitelist::parse(&bytes, &self.source.name())?;
+        let held = self
+            .current()
+            .map(|c| c.volgnummer)
+            .or_else(|| self.persisted_volgnummer());
+        if let Some(held) = held {
+            if w.volgnummer < held && !self.allow_rollback {
+                return Err(WhitelistError::Rollback {
+                    source_name: self.source.name(),
+                    got: w.volgnummer,
+                    held,
+                });
+            }
+        }
+        if let Some(p) = &self.persist {
+            persist(p, &bytes)
+                .map_err(|e| WhitelistError::Unavailable(format!("{}: {e}", p.display())))?;
+        }
+        let w = Arc::new(w);
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(w.clone());
+        Ok(w)
+    }
+
+    fn persisted_volgnummer(&self) -> Option<u64> {
+        let p = self.persist.as_ref()?;
+        Whitelist::parse(&std::fs::read(p).ok()?, "persisted")
+            .ok()
+            .map(|w| w.volgnummer)
+    }
+
+    /// Refreshes every `interval` on a background thread until the returned handle is dropped.
+    pub fn spawn_refresh(self: &Arc<Self>, interval: std::time::Duration) -> RefreshHandle {
+        let stop = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+        let (store, s) = (self.clone(), stop.clone());
+        std::thread::spawn(move || loop {
+            let guard = s.0.lock().unwrap_or_else(|p| p.into_inner());
+            let (guard, _) =
+                s.1.wait_timeout(guard, interval)
+                    .unwrap_or_else(|p| p.into_inner());
+            if *guard {
+                return;
+            }
+            drop(guard);
+            if let Err(e) = store.refresh() {
+                tracing::warn!(error = %e, "whitelist refresh failed; keeping the last good list");
+            }
+        });
+        RefreshHandle { stop }
+    }
+}
+
+/// Stops the refresh thread when dropped.
+pub struct RefreshHandle {
+    stop: Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+}
+
+impl Drop for RefreshHandle {
+    fn drop(&mut self) {
+        *self.stop.0.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.stop.1.notify_all();
+    }
+}
+
+fn persist(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d)?;
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xml(tijd: &str, volg: &str, hosts: &[&str]) -> String {
+        let nodes: String = hosts
+            .iter()
+            .map(|h| format!("<MedMijNode><Hostname>{h}</Hostname></MedMijNode>\n"))
+            .collect();
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Whitelist xmlns=\"{NAMESPACE}\">\n<Tijdstempel>{tijd}</Tijdstempel>\n<Volgnummer>{volg}</Volgnummer>\n<MedMijNodes>\n{nodes}</MedMijNodes>\n</Whitelist>\n")
+    }
+
+    const T: &str = "2018-04-16T10:43:41+01:00";
+
+    #[test]
+    fn the_published_example_parses() {
+        let w = Whitelist::parse(
+            xml(
+                T,
+                "28654",
+                &[
+                    "medmij.deenigeechtepgo.nl",
+                    "rcf-rso.nl",
+                    "78834.umcharderwijk.nl",
+                ],
+            )
+            .as_bytes(),
+            "ex",
+        )
+        .unwrap();
+        assert_eq!(w.volgnummer, 28654);
+        assert!(
+            w.contains("rcf-rso.nl")
+                && w.contains("RCF-RSO.nl.")
+                && !w.contains("rso.nl")
+                && !w.contains("x.rcf-rso.nl")
+        );
+    }
+
+    #[test]
+    fn schema_violations_name_the_line_and_the_problem() {
+        let cases = [
+            (xml(T, "1", &["za.example", "za.example"]), "appears twice"),
+            (xml(T, "1", &["ZA.example"]), "does not match"),
+            (xml(T, "1", &["*.example.nl"]), "does not match"),
+            (xml(T, "1", &["localhost"]), "does not match"),
+            (xml(T, "1", &["za.example:443"]), "does not match"),
+            (xml(T, "0", &["za.example"]), "positive integer"),
+            (xml(T, "-3", &["za.example"]), "positive integer"),
+            (xml("2018-04-16", "1", &["za.example"]), "dateTime"),
+            (xml(T, "1", &[]), "empty list"),
+            (
+                xml(T, "1", &["za.example"]).replace(NAMESPACE, "urn:other"),
+                "namespace",
+            ),
+        ];
+        for (doc, want) in cases {
+            let e = Whitelist::parse(doc.as_bytes(), "wl.xml")
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(want) && e.starts_with("wl.xml"), "{want}: {e}");
+        }
+        let e = Whitelist::parse(
+            xml(T, "1", &["za.example", "za.example"]).as_bytes(),
+            "wl.xml",
+        )
+        .unwrap_err();
+        assert!(matches!(e, WhitelistError::Schema { line: 7, .. }), "{e:?}");
+    }
+
+    #[test]
+    fn doctype_and_external_entities_are_refused() {
+        let xxe = format!(
+            "<?xml version=\"1.0\"?>\n<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>\n{}",
+            xml(T, "1", &["za.example"])
+                .split_once("?>\n")
+                .unwrap()
+                .1
+                .replace("za.example", "&e;")
+        );
+        let e = Whitelist::parse(xxe.as_bytes(), "evil.xml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("DOCTYPE"), "{e}");
+        let bomb = "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;\">]><Whitelist/>";
+        assert!(Whitelist::parse(bomb.as_bytes(), "bomb.xml").is_err());
+        assert!(Whitelist::parse(b"<Whitelist", "cut.xml").is_err());
+        assert!(Whitelist::parse(&[0xff, 0xfe, 0x00], "bin.xml").is_err());
+    }
+
+    #[test]
+    fn store_keeps_last_good_refuses_rollback_and_survives_restart() {
+        let t = tempfile::tempdir().unwrap();
+        let src = t.path().join("wl.xml");
+        let persisted = t.path().join("state/whitelist.xml");
+        std::fs::write(&src, xml(T, "10", &["a.example"])).unwrap();
+        let store = Store::new(
+            Source::File(src.clone()),
+            HttpClient::default(),
+            Some(persisted.clone()),
+            false,
+        );
+        assert_eq!(store.load().0.unwrap().volgnummer, 10);
+        std::fs::write(&src, "garbage").unwrap();
+        assert!(store.refresh().is_err());
+        assert!(store.current().unwrap().contains("a.example"));
+        std::fs::write(&src, xml(T, "9", &["b.example"])).unwrap();
+        assert!(matches!(
+            store.refresh(),
+            Err(WhitelistError::Rollback {
+                got: 9,
+                held: 10,
+                ..
+            })
+        ));
+        std::fs::write(&src, xml(T, "11", &["b.example"])).unwrap();
+        assert!(store.refresh().unwrap().contains("b.example"));
+        // A restart without the source still has the last good list.
+        std::fs::remove_file(&src).unwrap();
+        let again = Store::new(
+            Source::File(src),
+            HttpClient::default(),
+            Some(persisted),
+            false,
+        );
+        let (w, err) = again.load();
+        assert!(err.is_some());
+        assert_eq!(w.unwrap().volgnummer, 11);
+    }
+}
