@@ -13,4 +13,5 @@ pub mod refusal;
 pub mod revocation;
 pub mod sigverify;
 pub mod singleflight;
+pub mod verifier;
 pub mod whitelist;

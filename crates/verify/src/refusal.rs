@@ -46,6 +46,8 @@ pub enum Code {
     Malformed,
     /// No path to an allowed trust anchor.
     UnknownIssuer,
+    /// The chain sent is incomplete or out of order: an intermediate is missing (core.tls.313).
+    IncompleteChain,
     /// The path ends at an anchor that is no longer trusted (the EV root after 2022-12-04).
     AnchorNoLongerTrusted,
     /// An intermediate is not on the profile's allow-list.
@@ -118,6 +120,7 @@ impl Code {
             | Code::AnchorNoLongerTrusted
             | Code::IntermediateNotAllowed => CORE_TLS_311,
             Code::Expired | Code::NotYetValid | Code::EkuMissingServerAuth => CORE_TLS_311,
+            Code::IncompleteChain => CORE_TLS_313,
             Code::BadSignature | Code::WeakKey => CORE_TLS_301,
             Code::Revoked | Code::RevocationUnknown => CORE_TLS_309,
             Code::HostnameMismatch | Code::NotWhitelisted => MEDMIJ_WHITELIST,
@@ -129,6 +132,7 @@ impl Code {
         match self {
             Code::Malformed => "malformed",
             Code::UnknownIssuer => "unknown-issuer",
+            Code::IncompleteChain => "incomplete-chain",
             Code::AnchorNoLongerTrusted => "anchor-no-longer-trusted",
             Code::IntermediateNotAllowed => "intermediate-not-allowed",
             Code::Expired => "expired",
@@ -150,6 +154,7 @@ impl Code {
                 Alert::BadCertificate
             }
             Code::UnknownIssuer
+            | Code::IncompleteChain
             | Code::AnchorNoLongerTrusted
             | Code::IntermediateNotAllowed
             | Code::RevocationUnknown => Alert::UnknownCa,
@@ -190,6 +195,7 @@ mod tests {
         for c in [
             Malformed,
             UnknownIssuer,
+            IncompleteChain,
             AnchorNoLongerTrusted,
             IntermediateNotAllowed,
             Expired,

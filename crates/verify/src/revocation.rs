@@ -640,15 +640,13 @@ impl Engine {
     fn disk_path(&self, url: &str) -> Option<PathBuf> {
         let dir = self.policy.cache_dir.as_ref()?;
         let h = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, url.as_bytes());
-        Some(
-            dir.join(format!(
+        Some(dir.join(format!(
                 "{}.crl",
                 h.as_ref()[..16]
                     .iter()
                     .map(|b| format!("{b:02x}"))
                     .collect::<String>()
-            )),
-        )
+            )))
     }
 
     fn from_disk(&self, url: &str, issuer: CrlIssuer<'_>) -> Option<IndexedCrl> {

@@ -1,0 +1,549 @@
+//! The MedMij verifier: one function that decides whether a peer certificate is accepted, with
+//! every reason it is not (core.tls.309, 311, 301, the whitelist).
+//!
+//! Path validation is rustls-webpki's, with `KeyUsage::server_auth()` for the whole path (it
+//! only requires serverAuth where an EKU is present, so intermediates without EKU pass). The
+//! leaf's EKU must then *contain* serverAuth, checked here, for server and client certificates
+//! alike (core.tls.311). Leaf key strength, anchor cut-off dates, the intermediate allow-list,
+//! revocation and the whitelist come on top.
+
+use crate::anchors::TrustStore;
+use crate::refusal::{Code, Refusal};
+use crate::revocation::{CertRef, Decision, Depth, Engine, Evidence};
+use crate::whitelist::Whitelist;
+use aws_lc_rs::digest;
+use medmij_core::profile::Sha256Fingerprint;
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use serde::Serialize;
+use std::sync::Arc;
+use webpki::{EndEntityCert, KeyUsage};
+use x509_parser::prelude::*;
+
+/// Which side the certificate was presented by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Peer {
+    /// A server we connected to (outbound): its hostname must match and be on the whitelist.
+    Server {
+        /// The hostname connected to.
+        hostname: Option<String>,
+    },
+    /// A client that connected to us (inbound): one of its SAN dNSNames must be on the whitelist.
+    Client,
+}
+
+/// A certificate of the chain, for reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChainEntry {
+    /// Subject DN.
+    pub subject: String,
+    /// Issuer DN.
+    pub issuer: String,
+    /// Serial, hex.
+    pub serial: String,
+    /// notBefore (RFC 3339).
+    pub not_before: String,
+    /// notAfter (RFC 3339).
+    pub not_after: String,
+    /// SHA-256 of the DER.
+    pub sha256: String,
+    /// `leaf`, `intermediate`, `anchor`, or `extra` (sent but not on the path).
+    pub role: String,
+}
+
+/// The outcome of one verification.
+#[derive(Clone, Debug, Serialize)]
+pub struct Verdict {
+    /// Accepted.
+    pub accepted: bool,
+    /// Every reason for refusal (empty when accepted).
+    pub reasons: Vec<Refusal>,
+    /// Things an operator should know that do not refuse the certificate.
+    pub warnings: Vec<String>,
+    /// What each revocation source said.
+    pub revocation: Vec<Evidence>,
+    /// The chain as sent and as validated.
+    pub chain: Vec<ChainEntry>,
+}
+
+impl Verdict {
+    /// The reason that decides the TLS alert (the first one found).
+    pub fn first_reason(&self) -> Option<&Refusal> {
+        self.reasons.first()
+    }
+}
+
+/// Everything the verifier needs; cheap to share.
+pub struct Verifier {
+    anchors: TrustStore,
+    webpki_anchors: Vec<rustls_pki_types::TrustAnchor<'static>>,
+    revocation: Arc<Engine>,
+    whitelist: Option<Arc<crate::whitelist::Store>>,
+    static_whitelist: Option<Arc<Whitelist>>,
+    intermediates: Option<Vec<Sha256Fingerprint>>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("anchors", &self.anchors.anchors().len())
+            .finish()
+    }
+}
+
+/// Smallest RSA modulus accepted in a leaf (NCSC: < 2048 insufficient; core.tls.301).
+pub const MIN_RSA_BITS: usize = 2048;
+
+impl Verifier {
+    /// A verifier trusting `anchors`, checking revocation with `revocation`.
+    pub fn new(anchors: TrustStore, revocation: Arc<Engine>) -> Verifier {
+        let webpki_anchors = anchors.webpki_anchors();
+        Verifier {
+            anchors,
+            webpki_anchors,
+            revocation,
+            whitelist: None,
+            static_whitelist: None,
+            intermediates: None,
+        }
+    }
+
+    /// Checks peers against a refreshed whitelist store.
+    pub fn with_whitelist_store(mut self, store: Arc<crate::whitelist::Store>) -> Verifier {
+        self.whitelist = Some(store);
+        self
+    }
+
+    /// Checks peers against a fixed whitelist.
+    pub fn with_whitelist(mut self, w: Arc<Whitelist>) -> Verifier {
+        self.static_whitelist = Some(w);
+        self
+    }
+
+    /// Enforces an intermediate allow-list (SHA-256 of each intermediate's DER).
+    pub fn with_intermediate_allowlist(mut self, list: Vec<Sha256Fingerprint>) -> Verifier {
+        self.intermediates = Some(list);
+        self
+    }
+
+    /// The anchors.
+    pub fn anchors(&self) -> &TrustStore {
+        &self.anchors
+    }
+
+    /// The revocation engine.
+    pub fn revocation(&self) -> &Arc<Engine> {
+        &self.revocation
+    }
+
+    fn whitelist(&self) -> Option<Arc<Whitelist>> {
+        self.static_whitelist
+            .clone()
+            .or_else(|| self.whitelist.as_ref().and_then(|s| s.current()))
+    }
+
+    fn has_whitelist(&self) -> bool {
+        self.static_whitelist.is_some() || self.whitelist.is_some()
+    }
+
+    /// Verifies `end_entity` with `intermediates` as `peer` at `now` (Unix seconds), using a
+    /// stapled OCSP response when one is given.
+    pub fn verify(
+        &self,
+        end_entity: &[u8],
+        intermediates: &[&[u8]],
+        peer: &Peer,
+        stapled: Option<&[u8]>,
+        now: i64,
+    ) -> Verdict {
+        let mut v = Verdict {
+            accepted: false,
+            reasons: vec![],
+            warnings: self.anchors.warnings.clone(),
+            revocation: vec![],
+            chain: vec![],
+        };
+        let refuse = |v: &mut Verdict, code: Code, msg: String| {
+            if !v.reasons.iter().any(|r| r.code == code) {
+                v.reasons.push(Refusal::new(code, msg));
+            }
+        };
+        let leaf = match X509Certificate::from_der(end_entity) {
+            Ok((rest, c)) if rest.is_empty() => c,
+            Ok(_) => {
+                refuse(
+                    &mut v,
+                    Code::Malformed,
+                    "end-entity certificate has trailing bytes".into(),
+                );
+                return v;
+            }
+            Err(e) => {
+                refuse(
+                    &mut v,
+                    Code::Malformed,
+                    format!("end-entity certificate does not parse: {e}"),
+                );
+                return v;
+            }
+        };
+        v.chain.push(chain_entry(end_entity, &leaf, "leaf"));
+        let mut parsed_inter = Vec::new();
+        for (i, der) in intermediates.iter().enumerate() {
+            match X509Certificate::from_der(der) {
+                Ok((_, c)) => parsed_inter.push((*der, c)),
+                Err(e) => refuse(
+                    &mut v,
+                    Code::Malformed,
+                    format!("intermediate {} does not parse: {e}", i + 1),
+                ),
+            }
+        }
+        let leaf_name = common_name(&leaf);
+
+        // Leaf checks of our own (webpki would accept these).
+        let validity = leaf.validity();
+        if now > validity.not_after.timestamp() {
+            refuse(
+                &mut v,
+                Code::Expired,
+                format!("`{leaf_name}` expired at {}", validity.not_after),
+            );
+        } else if now < validity.not_before.timestamp() {
+            refuse(
+                &mut v,
+                Code::NotYetValid,
+                format!("`{leaf_name}` is valid only from {}", validity.not_before),
+            );
+        }
+        match leaf.extended_key_usage() {
+            Ok(Some(eku)) if eku.value.server_auth => {}
+            Ok(Some(_)) => refuse(&mut v, Code::EkuMissingServerAuth, format!("`{leaf_name}` has an EKU without serverAuth (TLS Web Server Authentication); core.tls.311 requires it for client certificates too")),
+            Ok(None) => refuse(&mut v, Code::EkuMissingServerAuth, format!("`{leaf_name}` has no EKU extension; core.tls.311 requires serverAuth")),
+            Err(e) => refuse(&mut v, Code::Malformed, format!("`{leaf_name}` EKU extension: {e}")),
+        }
+        if let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) = leaf.public_key().parsed() {
+            if rsa.key_size() < MIN_RSA_BITS {
+                refuse(&mut v, Code::WeakKey, format!("`{leaf_name}` has an RSA-{} key; at least {MIN_RSA_BITS} bits are required (NCSC: insufficient)", rsa.key_size()));
+            }
+        }
+        for (i, (der, c)) in parsed_inter.iter().enumerate() {
+            if c.subject() == c.issuer()
+                && self
+                    .anchors
+                    .anchors()
+                    .iter()
+                    .any(|a| a.der.as_slice() == *der)
+            {
+                v.warnings.push(format!("core.tls.313: the chain includes the root `{}` (position {}); send intermediates only", common_name(c), i + 2));
+            }
+        }
+
+        // Path validation.
+        let leaf_der = CertificateDer::from(end_entity);
+        let ee = match EndEntityCert::try_from(&leaf_der) {
+            Ok(e) => e,
+            Err(e) => {
+                refuse(&mut v, Code::Malformed, format!("`{leaf_name}`: {e}"));
+                return v;
+            }
+        };
+        let inter_der: Vec<CertificateDer<'_>> = intermediates
+            .iter()
+            .map(|d| CertificateDer::from(*d))
+            .collect();
+        let allow = self.intermediates.clone();
+        let allow_check = move |path: &webpki::VerifiedPath<'_>| -> Result<(), webpki::Error> {
+            if let Some(list) = &allow {
+                for c in path.intermediate_certificates() {
+                    let h = digest::digest(&digest::SHA256, c.der().as_ref());
+                    if !list.iter().any(|f| f.0 == h.as_ref()) {
+                        return Err(webpki::Error::UnknownIssuer);
+                    }
+                }
+            }
+            Ok(())
+        };
+        let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+            u64::try_from(now).unwrap_or(0),
+        ));
+        let path = ee.verify_for_usage(
+            webpki::ALL_VERIFICATION_ALGS,
+            &self.webpki_anchors,
+            &inter_der,
+            time,
+            KeyUsage::server_auth(),
+            None,
+            Some(&allow_check),
+        );
+        let path = match path {
+            Ok(p) => Some(p),
+            Err(e) => {
+                let (code, msg) = match (&e, orphan(&leaf, &parsed_inter)) {
+                    (webpki::Error::UnknownIssuer, Some(missing)) => {
+                        (Code::IncompleteChain, format!("the chain sent with `{leaf_name}` is incomplete: `{missing}` was not sent, so the certificates after it do not connect"))
+                    }
+                    _ => map_webpki(&e, &leaf_name, self.intermediates.is_some()),
+                };
+                refuse(&mut v, code, msg);
+                None
+            }
+        };
+
+        if let Some(path) = &path {
+            // Which anchor, and is it still trusted (the EV root's cut-off)?
+            let anchor = self
+                .anchors
+                .by_spki_value(path.anchor().subject_public_key_info.as_ref());
+            if let Some(a) = anchor {
+                if let Some(until) = a.trusted_until.filter(|u| now >= *u) {
+                    refuse(
+                        &mut v,
+                        Code::AnchorNoLongerTrusted,
+                        format!(
+                            "the path ends at `{}`, trusted only until {}",
+                            a.name,
+                            crate::der_time::rfc3339(until)
+                        ),
+                    );
+                }
+            }
+            let used: Vec<Vec<u8>> = path
+                .intermediate_certificates()
+                .map(|c| c.der().as_ref().to_vec())
+                .collect();
+            for der in &used {
+                if let Ok((_, c)) = X509Certificate::from_der(der) {
+                    v.chain.push(chain_entry(der, &c, "intermediate"));
+                }
+            }
+            if let Some(a) = anchor {
+                if let Ok((_, c)) = X509Certificate::from_der(&a.der) {
+                    v.chain.push(chain_entry(&a.der, &c, "anchor"));
+                }
+            }
+            // Revocation: leaf, and with depth = chain each intermediate, each against its issuer.
+            let mut issuers: Vec<(Vec<u8>, Vec<u8>)> = used
+                .iter()
+                .filter_map(|d| {
+                    X509Certificate::from_der(d)
+                        .ok()
+                        .map(|(_, c)| (c.subject().as_raw().to_vec(), c.public_key().raw.to_vec()))
+                })
+                .collect();
+            if let Some(a) = anchor {
+                issuers.push((a.subject.clone(), a.spki.clone()));
+            }
+            let mut subjects: Vec<X509Certificate<'_>> = vec![leaf.clone()];
+            if self.revocation.policy().depth == Depth::Chain {
+                for d in &used {
+                    if let Ok((_, c)) = X509Certificate::from_der(d) {
+                        subjects.push(c);
+                    }
+                }
+            }
+            for (i, cert) in subjects.iter().enumerate() {
+                let Some((iname, ispki)) = issuers.get(i) else {
+                    break;
+                };
+                let r = CertRef {
+                    name: common_name(cert),
+                    serial: cert.raw_serial(),
+                    crl_urls: crl_urls(cert),
+                    ocsp_urls: ocsp_urls(cert),
+                    issuer_name: iname,
+                    issuer_spki: ispki,
+                };
+                let staple = if i == 0 { stapled } else { None };
+                match self.revocation.check(&r, staple, now, &mut v.revocation) {
+                    Decision::Good => {}
+                    Decision::Revoked(why) => refuse(
+                        &mut v,
+                        Code::Revoked,
+                        format!("`{}` is revoked: {why}", r.name),
+                    ),
+                    Decision::Unknown(why) => refuse(
+                        &mut v,
+                        Code::RevocationUnknown,
+                        format!(
+                            "revocation status of `{}` unknown and the policy is hard-fail: {why}",
+                            r.name
+                        ),
+                    ),
+                }
+            }
+        }
+
+        // Name and whitelist checks.
+        let sans = dns_names(&leaf);
+        match peer {
+            Peer::Server { hostname: Some(h) } => {
+                let name_ok = ServerName::try_from(h.as_str())
+                    .ok()
+                    .map(|n| ee.verify_is_valid_for_subject_name(&n).is_ok())
+                    .unwrap_or(false);
+                if !name_ok {
+                    refuse(
+                        &mut v,
+                        Code::HostnameMismatch,
+                        format!(
+                            "`{leaf_name}` is not valid for `{h}` (SAN dNSNames: {})",
+                            sans.join(", ")
+                        ),
+                    );
+                }
+                if self.has_whitelist() {
+                    match self.whitelist() {
+                        Some(w) if w.contains(h) => {}
+                        Some(w) => refuse(
+                            &mut v,
+                            Code::NotWhitelisted,
+                            format!(
+                                "`{h}` is not on the whitelist (Volgnummer {})",
+                                w.volgnummer
+                            ),
+                        ),
+                        None => refuse(
+                            &mut v,
+                            Code::NotWhitelisted,
+                            "no valid whitelist is loaded".into(),
+                        ),
+                    }
+                }
+            }
+            Peer::Server { hostname: None } => {}
+            Peer::Client => {
+                if self.has_whitelist() {
+                    match self.whitelist() {
+                        Some(w) if sans.iter().any(|s| w.contains(s)) => {}
+                        Some(w) => refuse(&mut v, Code::NotWhitelisted, format!("none of the client certificate's SAN dNSNames ({}) is on the whitelist (Volgnummer {})", sans.join(", "), w.volgnummer)),
+                        None => refuse(&mut v, Code::NotWhitelisted, "no valid whitelist is loaded".into()),
+                    }
+                }
+            }
+        }
+        v.accepted = v.reasons.is_empty();
+        v
+    }
+}
+
+/// When intermediates were sent that the leaf's issuer chain never reaches, the issuer name
+/// where the chain breaks: an intermediate is missing (core.tls.313) rather than the root unknown.
+fn orphan(leaf: &X509Certificate<'_>, inter: &[(&[u8], X509Certificate<'_>)]) -> Option<String> {
+    let mut used = vec![false; inter.len()];
+    let mut issuer = leaf.issuer().as_raw();
+    let mut break_at = leaf.issuer().to_string();
+    for _ in 0..inter.len() {
+        match inter
+            .iter()
+            .position(|(_, c)| c.subject().as_raw() == issuer)
+        {
+            Some(i) if !used[i] => {
+                used[i] = true;
+                if inter[i].1.subject() == inter[i].1.issuer() {
+                    break;
+                }
+                issuer = inter[i].1.issuer().as_raw();
+                break_at = inter[i].1.issuer().to_string();
+            }
+            _ => break,
+        }
+    }
+    used.iter().any(|u| !u).then_some(break_at)
+}
+
+fn map_webpki(e: &webpki::Error, leaf: &str, allowlist: bool) -> (Code, String) {
+    use webpki::Error as E;
+    match e {
+        E::UnknownIssuer if allowlist => (Code::UnknownIssuer, format!("no path from `{leaf}` to a trusted anchor through allowed intermediates")),
+        E::UnknownIssuer => (Code::UnknownIssuer, format!("no path from `{leaf}` to a trusted anchor (missing intermediate, or an untrusted root)")),
+        E::CertExpired { .. } => (Code::Expired, format!("a certificate in the path of `{leaf}` has expired: {e:?}")),
+        E::CertNotValidYet { .. } => (Code::NotYetValid, format!("a certificate in the path of `{leaf}` is not yet valid: {e:?}")),
+        E::RequiredEkuNotFoundContext(_) => (Code::EkuMissingServerAuth, format!("a certificate in the path of `{leaf}` has an EKU without serverAuth")),
+        E::InvalidSignatureForPublicKey => (Code::BadSignature, format!("a signature in the path of `{leaf}` does not verify")),
+        E::UnsupportedSignatureAlgorithmContext(_) | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => (Code::BadSignature, format!("the path of `{leaf}` uses a signature algorithm that is not accepted (e.g. SHA-1): {e:?}")),
+        E::CaUsedAsEndEntity | E::EndEntityUsedAsCa => (Code::UnknownIssuer, format!("`{leaf}`: {e}")),
+        other => (Code::Malformed, format!("`{leaf}`: path validation failed: {other}")),
+    }
+}
+
+/// The subject CN, or the whole DN when there is none.
+pub fn common_name(c: &X509Certificate<'_>) -> String {
+    c.subject()
+        .iter_common_name()
+        .next()
+        .and_then(|n| n.as_str().ok())
+        .map(str::to_string)
+        .unwrap_or_else(|| c.subject().to_string())
+}
+
+/// SAN dNSNames.
+pub fn dns_names(c: &X509Certificate<'_>) -> Vec<String> {
+    match c.subject_alternative_name() {
+        Ok(Some(san)) => san
+            .value
+            .general_names
+            .iter()
+            .filter_map(|g| {
+                if let GeneralName::DNSName(d) = g {
+                    Some(d.to_string())
+                } else {
+                    None
+                }
+            })
+            .collect(),
+        _ => vec![],
+    }
+}
+
+/// CRL distribution point URIs.
+pub fn crl_urls(c: &X509Certificate<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    for ext in c.extensions() {
+        if let ParsedExtension::CRLDistributionPoints(dps) = ext.parsed_extension() {
+            for dp in dps.iter() {
+                if let Some(DistributionPointName::FullName(names)) = &dp.distribution_point {
+                    for n in names {
+                        if let GeneralName::URI(u) = n {
+                            out.push(u.to_string());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// OCSP responder URIs from AIA.
+pub fn ocsp_urls(c: &X509Certificate<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    for ext in c.extensions() {
+        if let ParsedExtension::AuthorityInfoAccess(aia) = ext.parsed_extension() {
+            for ad in &aia.accessdescs {
+                if ad.access_method.to_id_string() == "1.3.6.1.5.5.7.48.1" {
+                    if let GeneralName::URI(u) = &ad.access_location {
+                        out.push(u.to_string());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn chain_entry(der: &[u8], c: &X509Certificate<'_>, role: &str) -> ChainEntry {
+    let rfc = |t: ASN1Time| crate::der_time::rfc3339(t.timestamp());
+    ChainEntry {
+        subject: c.subject().to_string(),
+        issuer: c.issuer().to_string(),
+        serial: c.raw_serial().iter().map(|b| format!("{b:02x}")).collect(),
+        not_before: rfc(c.validity().not_before),
+        not_after: rfc(c.validity().not_after),
+        sha256: digest::digest(&digest::SHA256, der)
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+        role: role.into(),
+    }
+}

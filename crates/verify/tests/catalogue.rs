@@ -1,0 +1,168 @@
+//! The verifier against every entry of the test PKI catalogue, with revocation over real HTTP.
+
+mod support;
+
+use medmij_testpki::catalogue::{Expect, Role};
+use medmij_verify::refusal::Code;
+use medmij_verify::revocation::Policy;
+use medmij_verify::verifier::Peer;
+use medmij_verify::whitelist::Whitelist;
+use std::sync::Arc;
+use support::*;
+
+#[test]
+fn every_backchannel_entry_is_judged_as_the_catalogue_says() {
+    let pki = live_pki(true);
+    let wl = Whitelist::parse(
+        &std::fs::read(pki.dir.join("whitelist.xml")).unwrap(),
+        "whitelist.xml",
+    )
+    .unwrap();
+    let v = verifier(&pki, Policy::default()).with_whitelist(Arc::new(wl));
+    // Rules a handshake does not enforce: policy OIDs and IP SANs are the linter's (core.tls.311 note).
+    let linter_only = ["g1-no-policy", "g4-ip-san"];
+    let mut checked = 0;
+    for e in pki
+        .cat
+        .entries
+        .iter()
+        .filter(|e| e.role == Role::Backchannel)
+    {
+        let chain = chain(&pki, &e.id);
+        let inter: Vec<&[u8]> = chain[1..].iter().map(Vec::as_slice).collect();
+        let verdict = v.verify(
+            &chain[0],
+            &inter,
+            &Peer::Server {
+                hostname: Some(e.hostnames[0].clone()),
+            },
+            None,
+            now(),
+        );
+        let ids: Vec<&str> = verdict.reasons.iter().map(|r| r.requirement.0).collect();
+        match (e.expect, e.id.as_str()) {
+            (Expect::Valid, _) => assert!(verdict.accepted, "{}: {:#?}", e.id, verdict.reasons),
+            (_, id) if linter_only.contains(&id) => {
+                assert!(verdict.accepted, "{id}: {:#?}", verdict.reasons)
+            }
+            (_, "g1-chain-with-root") => {
+                assert!(verdict.accepted, "{:#?}", verdict.reasons);
+                assert!(
+                    verdict.warnings.iter().any(|w| w.contains("core.tls.313")),
+                    "{:?}",
+                    verdict.warnings
+                );
+            }
+            (Expect::Invalid, id) => {
+                assert!(!verdict.accepted, "{id} was accepted");
+                assert!(
+                    e.violates.iter().any(|want| ids.contains(&want.as_str())),
+                    "{id}: violates {:?}, refused for {:#?}",
+                    e.violates,
+                    verdict.reasons
+                );
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 18, "checked {checked}");
+}
+
+#[test]
+fn refusal_codes_are_precise() {
+    let pki = live_pki(false);
+    let v = verifier(&pki, Policy::default());
+    let code = |id: &str| {
+        let c = chain(&pki, id);
+        let inter: Vec<&[u8]> = c[1..].iter().map(Vec::as_slice).collect();
+        let verdict = v.verify(&c[0], &inter, &Peer::Client, None, now());
+        verdict.reasons.iter().map(|r| r.code).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        code("g1-client-auth-only"),
+        vec![Code::EkuMissingServerAuth]
+    );
+    assert_eq!(code("g1-no-eku"), vec![Code::EkuMissingServerAuth]);
+    assert_eq!(code("g1-expired"), vec![Code::Expired]);
+    assert_eq!(code("g1-not-yet-valid"), vec![Code::NotYetValid]);
+    assert_eq!(code("g1-revoked"), vec![Code::Revoked]);
+    assert_eq!(code("g1-unknown-root"), vec![Code::UnknownIssuer]);
+    assert_eq!(code("g1-self-signed"), vec![Code::UnknownIssuer]);
+    assert_eq!(code("g1-missing-intermediate"), vec![Code::IncompleteChain]);
+    assert_eq!(code("g1-sha1"), vec![Code::BadSignature]);
+    assert_eq!(code("g1-rsa1024"), vec![Code::WeakKey]);
+    assert!(code("g1-za").is_empty());
+}
+
+#[test]
+fn revocation_evidence_explains_the_decision() {
+    let pki = live_pki(false);
+    let v = verifier(&pki, Policy::default());
+    let c = chain(&pki, "g1-revoked");
+    let inter: Vec<&[u8]> = c[1..].iter().map(Vec::as_slice).collect();
+    let verdict = v.verify(&c[0], &inter, &Peer::Client, None, now());
+    let leaf_ev: Vec<_> = verdict
+        .revocation
+        .iter()
+        .filter(|e| e.certificate == "revoked.zorgaanbieder.example")
+        .collect();
+    assert_eq!(leaf_ev.len(), 1, "{:#?}", verdict.revocation);
+    assert!(
+        leaf_ev[0].source.starts_with("ocsp http://127.0.0.1:")
+            && leaf_ev[0].outcome == "revoked"
+            && leaf_ev[0].detail.contains("delegated"),
+        "{:#?}",
+        leaf_ev
+    );
+    // The intermediates are checked by CRL (CA certificates name no OCSP responder).
+    assert!(
+        verdict
+            .revocation
+            .iter()
+            .any(|e| e.certificate.contains("Private Services CA - G1")
+                && e.source.starts_with("crl http")
+                && e.outcome == "good"),
+        "{:#?}",
+        verdict.revocation
+    );
+    let counts = v.revocation().counters().snapshot();
+    assert_eq!(counts.get("ocsp.revoked"), Some(&1), "{counts:?}");
+}
+
+#[test]
+fn whitelist_applies_to_outbound_hostname_and_inbound_sans() {
+    let pki = live_pki(false);
+    let wl = Whitelist::parse(
+        &std::fs::read(pki.dir.join("whitelist.xml")).unwrap(),
+        "whitelist.xml",
+    )
+    .unwrap();
+    let v = verifier(&pki, Policy::default()).with_whitelist(Arc::new(wl));
+    let c = chain(&pki, "g1-not-whitelisted");
+    let inter: Vec<&[u8]> = c[1..].iter().map(Vec::as_slice).collect();
+    let inbound = v.verify(&c[0], &inter, &Peer::Client, None, now());
+    assert_eq!(
+        inbound.reasons.iter().map(|r| r.code).collect::<Vec<_>>(),
+        vec![Code::NotWhitelisted]
+    );
+    let c = chain(&pki, "g1-za");
+    let inter: Vec<&[u8]> = c[1..].iter().map(Vec::as_slice).collect();
+    assert!(v.verify(&c[0], &inter, &Peer::Client, None, now()).accepted);
+    let wrong_host = v.verify(
+        &c[0],
+        &inter,
+        &Peer::Server {
+            hostname: Some("pgo.pgo-leverancier.example".into()),
+        },
+        None,
+        now(),
+    );
+    assert_eq!(
+        wrong_host
+            .reasons
+            .iter()
+            .map(|r| r.code)
+            .collect::<Vec<_>>(),
+        vec![Code::HostnameMismatch]
+    );
+}
