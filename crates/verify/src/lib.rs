@@ -13,5 +13,6 @@ pub mod refusal;
 pub mod revocation;
 pub mod sigverify;
 pub mod singleflight;
+pub mod tls;
 pub mod verifier;
 pub mod whitelist;

@@ -153,13 +153,15 @@ impl Counters {
 }
 
 type CrlResult = Result<Arc<IndexedCrl>, String>;
+/// (issuer SPKI, normalised serial) → the last valid OCSP answer.
+type OcspCache = Mutex<HashMap<(Vec<u8>, Vec<u8>), CachedOcsp>>;
 
 /// The engine: policy, caches, single-flight fetches, counters.
 pub struct Engine {
     policy: Policy,
     http: HttpClient,
     crl_cache: Mutex<HashMap<String, Arc<IndexedCrl>>>,
-    ocsp_cache: Mutex<HashMap<(Vec<u8>, Vec<u8>), CachedOcsp>>,
+    ocsp_cache: OcspCache,
     crl_files: Vec<(String, Vec<u8>)>,
     crl_flights: SingleFlight<Result<Vec<u8>, FetchError>>,
     ocsp_flights: SingleFlight<Result<Vec<u8>, FetchError>>,
@@ -574,7 +576,7 @@ impl Engine {
             }
         }
         if cached.is_none() {
-            if let Some(c) = self.from_disk(url, issuer) {
+            if let Some(c) = self.read_disk_cache(url, issuer) {
                 let fresh = c
                     .next_update
                     .map(|n| now < n - self.policy.refresh_before)
@@ -602,7 +604,7 @@ impl Engine {
                 self.policy.max_crl_bytes,
             )
             .map_err(|e| e.to_string())?;
-            self.to_disk(url, &der);
+            self.write_disk_cache(url, &der);
             Ok(parsed)
         }) {
             Ok(c) => {
@@ -649,7 +651,7 @@ impl Engine {
             )))
     }
 
-    fn from_disk(&self, url: &str, issuer: CrlIssuer<'_>) -> Option<IndexedCrl> {
+    fn read_disk_cache(&self, url: &str, issuer: CrlIssuer<'_>) -> Option<IndexedCrl> {
         let p = self.disk_path(url)?;
         let der = std::fs::read(&p).ok()?;
         IndexedCrl::parse(
@@ -661,7 +663,7 @@ impl Engine {
         .ok()
     }
 
-    fn to_disk(&self, url: &str, der: &[u8]) {
+    fn write_disk_cache(&self, url: &str, der: &[u8]) {
         let Some(p) = self.disk_path(url) else { return };
         let write = || -> std::io::Result<()> {
             if let Some(d) = p.parent() {

@@ -168,7 +168,7 @@ impl Verifier {
             }
         };
         let leaf = match X509Certificate::from_der(end_entity) {
-            Ok((rest, c)) if rest.is_empty() => c,
+            Ok(([], c)) => c,
             Ok(_) => {
                 refuse(
                     &mut v,

@@ -1,3 +1,4 @@
+#![allow(clippy::cloned_ref_to_slice_refs)] // `&[x.clone()]` reads better in these tables
 //! Soft- and hard-fail with CRL/OCSP servers that are down, slow, trickling or return garbage;
 //! one fetch for many concurrent checks; stapled responses; caches.
 
