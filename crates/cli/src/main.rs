@@ -27,6 +27,14 @@ enum Command {
     /// The test PKI: G1/G4-like private hierarchies, public OV/DV, a catalogue of bad certificates.
     #[command(subcommand)]
     Pki(commands::pki::PkiCommand),
+    /// Would a MedMij node accept this certificate chain? Exit 0 accepted, 1 refused, 2 cannot tell.
+    Verify(commands::verify::Args),
+    /// The MedMij whitelist: validate it, look a hostname up.
+    #[command(subcommand)]
+    Whitelist(commands::whitelist::WhitelistCommand),
+    /// Trust anchors: list the profile's pins, fetch them from the publication address.
+    #[command(subcommand)]
+    Anchors(commands::anchors::AnchorsCommand),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +49,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Requirements(a) => commands::requirements::run(a),
         Command::Pki(c) => commands::pki::run(c),
+        Command::Verify(a) => commands::verify::run(a),
+        Command::Whitelist(c) => commands::whitelist::run(c),
+        Command::Anchors(c) => commands::anchors::run(c),
     };
     match result {
         Ok(code) => ExitCode::from(code),

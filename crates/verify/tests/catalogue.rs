@@ -166,3 +166,36 @@ fn whitelist_applies_to_outbound_hostname_and_inbound_sans() {
         vec![Code::HostnameMismatch]
     );
 }
+
+#[test]
+fn an_anchor_past_its_trusted_until_refuses_the_path() {
+    use medmij_core::profile::{AnchorSpec, Sha256Fingerprint};
+    let pki = live_pki(false);
+    let root = pki.dir.join("ca/g1-root.pem");
+    let der = medmij_verify::anchors::read_certificates(&root)
+        .unwrap()
+        .remove(0);
+    let sha: [u8; 32] = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &der)
+        .as_ref()
+        .try_into()
+        .unwrap();
+    let mut profile = medmij_core::Profile::default_profile();
+    profile.backchannel.anchors.push(AnchorSpec {
+        name: "test root with a cut-off".into(),
+        subject: "CN=TEST".into(),
+        sha256: Sha256Fingerprint(sha),
+        publication_url: None,
+        trusted_until: Some(time::OffsetDateTime::now_utc() - time::Duration::days(1)),
+    });
+    let anchors =
+        medmij_verify::anchors::TrustStore::load(&profile, medmij_core::Environment::Test, &[root])
+            .unwrap();
+    let v = medmij_verify::verifier::Verifier::new(anchors, engine(Policy::default()));
+    let c = chain(&pki, "g1-za");
+    let inter: Vec<&[u8]> = c[1..].iter().map(Vec::as_slice).collect();
+    let verdict = v.verify(&c[0], &inter, &Peer::Client, None, now());
+    assert_eq!(
+        verdict.reasons.iter().map(|r| r.code).collect::<Vec<_>>(),
+        vec![Code::AnchorNoLongerTrusted]
+    );
+}

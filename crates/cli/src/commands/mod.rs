@@ -1,7 +1,10 @@
 //! One module per subcommand; each parses its arguments and calls the libraries.
 
+pub mod anchors;
 pub mod pki;
 pub mod requirements;
+pub mod verify;
+pub mod whitelist;
 
 use anyhow::Context;
 use medmij_core::Profile;
