@@ -626,3 +626,241 @@ fn serve_survives_a_slow_client_and_keeps_answering() {
     assert_eq!(status, 200);
     assert!(t.elapsed() < Duration::from_secs(5));
 }
+
+#[test]
+fn verify_exit_codes_follow_the_catalogue_and_bad_input_is_exit_2() {
+    let pki = init_pki(&[]);
+    let _server = start_server(&pki.dir);
+    let d = pki.dir.to_str().unwrap();
+    let cat: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(pki.dir.join("catalogue.json")).unwrap())
+            .unwrap();
+    let anchors = [
+        "--trust-anchor",
+        "ca/g1-root.pem",
+        "--trust-anchor",
+        "ca/g4-root.pem",
+    ];
+    let handshake_rules = [
+        "g1-za",
+        "g1-pgo",
+        "g4-za",
+        "g4-pgo",
+        "g1-client-auth-only",
+        "g1-no-eku",
+        "g1-expired",
+        "g1-not-yet-valid",
+        "g1-revoked",
+        "g4-revoked",
+        "g1-unknown-root",
+        "g1-self-signed",
+        "g1-missing-intermediate",
+        "g1-sha1",
+        "g1-rsa1024",
+        "g1-not-whitelisted",
+    ];
+    for e in cat["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| handshake_rules.contains(&e["id"].as_str().unwrap()))
+    {
+        let id = e["id"].as_str().unwrap();
+        let host = e["hostnames"][0].as_str().unwrap();
+        let mut args = vec![
+            "verify",
+            "--role",
+            "backchannel",
+            "--environment",
+            "test",
+            "--whitelist",
+            "whitelist.xml",
+            "--hostname",
+            host,
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(&anchors);
+        let chain = format!("{d}/{}", e["chain"].as_str().unwrap());
+        args.push(&chain);
+        let o = bin().args(&args).current_dir(&pki.dir).output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|err| panic!("{id}: {err} {}", stderr(&o)));
+        let valid = e["expect"] == "valid";
+        assert_eq!(
+            o.status.code(),
+            Some(if valid { 0 } else { 1 }),
+            "{id}: {v:#}"
+        );
+        assert_eq!(v["accepted"], valid, "{id}");
+        if !valid {
+            let violates: Vec<&str> = e["violates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_str().unwrap())
+                .collect();
+            let got: Vec<&str> = v["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["requirement"].as_str().unwrap())
+                .collect();
+            assert!(
+                got.iter().any(|g| violates.contains(g)),
+                "{id}: expected one of {violates:?}, got {got:?}"
+            );
+        }
+    }
+    // Could not evaluate: unreadable file, malformed PEM, no anchors.
+    let o = run(&[
+        "verify",
+        "--role",
+        "backchannel",
+        "--trust-anchor",
+        &format!("{d}/ca/g1-root.pem"),
+        "/nonexistent/chain.pem",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("/nonexistent/chain.pem"),
+        "{}",
+        stderr(&o)
+    );
+    let junk = pki.dir.join("junk.pem");
+    std::fs::write(
+        &junk,
+        "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "verify",
+        "--role",
+        "backchannel",
+        "--trust-anchor",
+        &format!("{d}/ca/g1-root.pem"),
+        junk.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("junk.pem") && stderr(&o).lines().count() == 1,
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&[
+        "verify",
+        "--role",
+        "backchannel",
+        &format!("{d}/certs/g1-za/chain.pem"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--trust-anchor"), "{}", stderr(&o));
+    let o = run(&[
+        "verify",
+        "--role",
+        "backchannel",
+        "--trust-anchor",
+        &format!("{d}/ca/g1-root.pem"),
+        "--at",
+        "yesterday",
+        &format!("{d}/certs/g1-za/chain.pem"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--at"), "{}", stderr(&o));
+}
+
+#[test]
+fn verify_at_a_fixed_clock_and_with_a_crl_file() {
+    let pki = init_pki(&[]);
+    let d = pki.dir.to_str().unwrap();
+    // No server running: only the CRL file can answer; OCSP soft-fails.
+    let args = |chain: &str, at: &str| {
+        vec![
+            "verify".to_string(),
+            "--role".into(),
+            "backchannel".into(),
+            "--environment".into(),
+            "test".into(),
+            "--depth".into(),
+            "leaf".into(),
+            "--timeout".into(),
+            "1".into(),
+            "--trust-anchor".into(),
+            format!("{d}/ca/g1-root.pem"),
+            "--crl".into(),
+            format!("{d}/crl/g1-tsp.crl"),
+            "--at".into(),
+            at.into(),
+            format!("{d}/certs/{chain}/chain.pem"),
+        ]
+    };
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let o = bin().args(args("g1-za", &now)).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = bin().args(args("g1-revoked", &now)).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("core.tls.309 revoked"),
+        "{}",
+        stdout(&o)
+    );
+    // In 2036 the leaf has expired (and the week-old CRL is stale too).
+    let o = bin()
+        .args(args("g1-za", "2036-01-01T00:00:00Z"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("expired"), "{}", stdout(&o));
+}
+
+#[test]
+fn whitelist_commands_check_and_look_up() {
+    let pki = init_pki(&[]);
+    let wl = pki.dir.join("whitelist.xml");
+    let o = run(&["whitelist", "check", wl.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("Volgnummer:  1"));
+    let o = run(&[
+        "whitelist",
+        "contains",
+        "za.zorgaanbieder.example",
+        "--whitelist",
+        wl.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let o = run(&[
+        "whitelist",
+        "contains",
+        "rogue.onbekend.example",
+        "--whitelist",
+        wl.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let bad = pki.dir.join("bad.xml");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(&wl)
+            .unwrap()
+            .replace("za.zorgaanbieder.example", "ZA.zorgaanbieder.example"),
+    )
+    .unwrap();
+    let o = run(&["whitelist", "check", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("ZA.zorgaanbieder.example") && stdout(&o).contains("bad.xml:"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&["whitelist", "check", "/nonexistent.xml"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = run(&[
+        "whitelist",
+        "contains",
+        "x.example",
+        "--whitelist",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}
