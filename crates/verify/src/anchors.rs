@@ -136,6 +136,23 @@ impl TrustStore {
         Ok(store)
     }
 
+    /// Builds a store from certificates already in memory (`origin` names them in messages).
+    pub fn from_ders(
+        profile: &Profile,
+        environment: Environment,
+        ders: Vec<Vec<u8>>,
+        origin: &str,
+    ) -> Result<TrustStore, AnchorError> {
+        let mut store = TrustStore::default();
+        for der in ders {
+            store.add(profile, environment, der, Path::new(origin))?;
+        }
+        if store.anchors.is_empty() {
+            return Err(AnchorError::None);
+        }
+        Ok(store)
+    }
+
     fn add(
         &mut self,
         profile: &Profile,

@@ -199,6 +199,11 @@ impl IndexedCrl {
                             source_name: source.into(),
                         })
                     }
+                    OID_CRL_NUMBER if critical => {
+                        return Err(bad(
+                            "cRLNumber is marked critical (RFC 5280 §5.2.3: non-critical)",
+                        ))
+                    }
                     OID_CRL_NUMBER => {
                         number = contents(value)
                             .and_then(contents)
@@ -215,6 +220,11 @@ impl IndexedCrl {
                 }
             }
             j += 1;
+        }
+        if number.is_none() {
+            // RFC 5280 §5.2.3: conforming CRL issuers MUST include the CRL number; without it two
+            // CRLs cannot be ordered, so an old one could be replayed.
+            return Err(bad("no cRLNumber extension (RFC 5280 §5.2.3 requires one)"));
         }
         if tbs_el.len() != j {
             return Err(bad("extra elements in tbsCertList"));

@@ -221,10 +221,8 @@ impl Verifier {
             Ok(None) => refuse(&mut v, Code::EkuMissingServerAuth, format!("`{leaf_name}` has no EKU extension; core.tls.311 requires serverAuth")),
             Err(e) => refuse(&mut v, Code::Malformed, format!("`{leaf_name}` EKU extension: {e}")),
         }
-        if let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) = leaf.public_key().parsed() {
-            if rsa.key_size() < MIN_RSA_BITS {
-                refuse(&mut v, Code::WeakKey, format!("`{leaf_name}` has an RSA-{} key; at least {MIN_RSA_BITS} bits are required (NCSC: insufficient)", rsa.key_size()));
-            }
+        if let Some(why) = weak_key(&leaf) {
+            refuse(&mut v, Code::WeakKey, format!("`{leaf_name}` {why}"));
         }
         for (i, (der, c)) in parsed_inter.iter().enumerate() {
             if c.subject() == c.issuer()
@@ -423,6 +421,40 @@ impl Verifier {
         }
         v.accepted = v.reasons.is_empty();
         v
+    }
+}
+
+/// Why the leaf's key is not acceptable (NCSC certificate key table, core.tls.301): RSA of at
+/// least 2048 bits, ECDSA on P-256/P-384/P-521, or Ed25519/Ed448. webpki checks a leaf's key
+/// only when it verifies a handshake signature, so a verdict without a handshake needs this.
+fn weak_key(leaf: &X509Certificate<'_>) -> Option<String> {
+    use x509_parser::public_key::PublicKey;
+    let alg = leaf.public_key().algorithm.algorithm.to_id_string();
+    match leaf.public_key().parsed() {
+        Ok(PublicKey::RSA(rsa)) if rsa.key_size() < MIN_RSA_BITS => Some(format!(
+            "has an RSA-{} key; at least {MIN_RSA_BITS} bits are required (NCSC: insufficient)",
+            rsa.key_size()
+        )),
+        Ok(PublicKey::RSA(_)) => None,
+        Ok(PublicKey::EC(_)) => {
+            let curve = leaf
+                .public_key()
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map(|o| o.to_id_string())
+                .unwrap_or_default();
+            match curve.as_str() {
+                "1.2.840.10045.3.1.7" | "1.3.132.0.34" | "1.3.132.0.35" => None,
+                other => Some(format!(
+                    "has an EC key on curve {other}, which the NCSC table does not rate sufficient"
+                )),
+            }
+        }
+        _ if alg == "1.3.101.112" || alg == "1.3.101.113" => None,
+        Ok(PublicKey::DSA(_)) => Some("has a DSA key (NCSC: insufficient)".into()),
+        _ => Some(format!("has a key of type {alg}, which is not accepted")),
     }
 }
 
