@@ -153,6 +153,13 @@ impl Counters {
 }
 
 type CrlResult = Result<Arc<IndexedCrl>, String>;
+/// (CRL file index, issuer SPKI) → the parsed file, or None when it is another issuer's.
+type FileCache = HashMap<(usize, Vec<u8>), Result<Arc<IndexedCrl>, Option<String>>>;
+/// Seconds a failed CRL download is not retried (handshakes in that time use what is cached, or
+/// apply the fail mode at once instead of each waiting for the deadline).
+pub const FAILURE_BACKOFF: i64 = 30;
+/// Most staples a cache keeps before it starts over (one per peer certificate in use).
+const STAPLE_CACHE_MAX: usize = 10_000;
 /// (issuer SPKI, normalised serial) → the last valid OCSP answer.
 type OcspCache = Mutex<HashMap<(Vec<u8>, Vec<u8>), CachedOcsp>>;
 
@@ -163,6 +170,9 @@ pub struct Engine {
     crl_cache: Mutex<HashMap<String, Arc<IndexedCrl>>>,
     ocsp_cache: OcspCache,
     crl_files: Vec<(String, Vec<u8>)>,
+    file_cache: Mutex<FileCache>,
+    failures: Mutex<HashMap<String, (i64, FetchError)>>,
+    staple_cache: Mutex<HashMap<Vec<u8>, ocsp::Answer>>,
     crl_flights: SingleFlight<Result<Vec<u8>, FetchError>>,
     ocsp_flights: SingleFlight<Result<Vec<u8>, FetchError>>,
     counters: Counters,
@@ -189,6 +199,9 @@ impl Engine {
             crl_cache: Mutex::new(HashMap::new()),
             ocsp_cache: Mutex::new(HashMap::new()),
             crl_files,
+            file_cache: Mutex::new(HashMap::new()),
+            failures: Mutex::new(HashMap::new()),
+            staple_cache: Mutex::new(HashMap::new()),
             crl_flights: SingleFlight::default(),
             ocsp_flights: SingleFlight::default(),
             counters: Counters::default(),
@@ -232,7 +245,7 @@ impl Engine {
         // 1. Stapled OCSP: used when valid, ignored (never fatal) when not.
         if let Some(staple) = stapled.filter(|s| !s.is_empty() && self.policy.ocsp != FailMode::Off)
         {
-            match ocsp::validate(staple, &subject, now) {
+            match self.validate_staple(staple, &subject, now) {
                 Ok(a) => {
                     self.counters
                         .inc(&outcome_key("stapled", status_label(&a.status)));
@@ -347,6 +360,42 @@ impl Engine {
             evidence.push(ev("policy".into(), "hard-fail", summary.clone()));
             Decision::Unknown(summary)
         }
+    }
+
+    /// Validates a staple, remembering a valid answer by the staple's bytes and issuer so the
+    /// same staple on the next handshake costs a hash, not two signature checks. Freshness is
+    /// re-checked on every use.
+    fn validate_staple(
+        &self,
+        staple: &[u8],
+        subject: &Subject<'_>,
+        now: i64,
+    ) -> Result<ocsp::Answer, ocsp::OcspError> {
+        let mut key = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, staple)
+            .as_ref()
+            .to_vec();
+        key.extend_from_slice(subject.issuer_spki);
+        key.extend_from_slice(subject.serial);
+        if let Some(a) = self
+            .staple_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned()
+        {
+            if a.this_update <= now + ocsp::SKEW_SECONDS
+                && now <= a.valid_until + ocsp::SKEW_SECONDS
+            {
+                return Ok(a);
+            }
+        }
+        let a = ocsp::validate(staple, subject, now)?;
+        let mut cache = self.staple_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= STAPLE_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(key, a.clone());
+        Ok(a)
     }
 
     fn remember_ocsp(&self, key: (Vec<u8>, Vec<u8>), a: &ocsp::Answer, source: &str) {
@@ -466,23 +515,49 @@ impl Engine {
         };
         let mut reasons = Vec::new();
         let mut usable: Vec<Arc<IndexedCrl>> = Vec::new();
-        // Configured files whose issuer matches.
-        for (name, der) in &self.crl_files {
-            match IndexedCrl::parse(
-                der,
-                &format!("file {name}"),
-                issuer,
-                self.policy.max_crl_bytes,
-            ) {
-                Ok(c) => usable.push(Arc::new(c)),
-                Err(CrlError::IssuerMismatch { .. }) => {}
-                Err(e) => reasons.push(e.to_string()),
+        // Configured files whose issuer matches, each parsed and verified once per issuer key.
+        for (i, (name, der)) in self.crl_files.iter().enumerate() {
+            let key = (i, cert.issuer_spki.to_vec());
+            let cached = self
+                .file_cache
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&key)
+                .cloned();
+            let parsed = match cached {
+                Some(c) => c,
+                None => {
+                    let r = IndexedCrl::parse(
+                        der,
+                        &format!("file {name}"),
+                        issuer,
+                        self.policy.max_crl_bytes,
+                    )
+                    .map(Arc::new)
+                    .map_err(|e| match e {
+                        CrlError::IssuerMismatch { .. } => None,
+                        other => Some(other.to_string()),
+                    });
+                    self.file_cache
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(key, r.clone());
+                    r
+                }
+            };
+            match parsed {
+                Ok(c) => usable.push(c),
+                Err(None) => {}
+                Err(Some(e)) => reasons.push(e),
             }
         }
+        // The distribution points only when no configured file answers.
+        let from_files = usable.len();
         for url in cert
             .crl_urls
             .iter()
             .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+            .filter(|_| from_files == 0)
         {
             match self.crl_for(url, issuer, now) {
                 Ok(c) => usable.push(c),
@@ -592,10 +667,34 @@ impl Engine {
                 }
             }
         }
-        let fetched = self.crl_flights.run(url, || {
-            self.counters.inc("crl.fetch");
-            self.http.get(url)
-        });
+        let recent_failure = self
+            .failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(url)
+            .filter(|(until, _)| now < *until)
+            .map(|(_, e)| e.clone());
+        let fetched = match recent_failure {
+            // A source that just failed is not asked again on every handshake: each would wait
+            // for the whole deadline. It is retried after FAILURE_BACKOFF.
+            Some(e) => {
+                self.counters.inc("crl.backoff");
+                Err(e)
+            }
+            None => {
+                let r = self.crl_flights.run(url, || {
+                    self.counters.inc("crl.fetch");
+                    self.http.get(url)
+                });
+                if let Err(e) = &r {
+                    self.failures
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(url.to_string(), (now + FAILURE_BACKOFF, e.clone()));
+                }
+                r
+            }
+        };
         match fetched.map_err(|e| e.to_string()).and_then(|der| {
             let parsed = IndexedCrl::parse(
                 &der,

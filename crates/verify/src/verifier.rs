@@ -80,6 +80,7 @@ pub struct Verifier {
     whitelist: Option<Arc<crate::whitelist::Store>>,
     static_whitelist: Option<Arc<Whitelist>>,
     intermediates: Option<Vec<Sha256Fingerprint>>,
+    path_cache: std::sync::Mutex<std::collections::HashMap<[u8; 32], CachedPath>>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -88,6 +89,30 @@ impl std::fmt::Debug for Verifier {
             .field("anchors", &self.anchors.anchors().len())
             .finish()
     }
+}
+
+/// A validated path, remembered by the hash of the chain as sent.
+#[derive(Clone)]
+struct CachedPath {
+    used: Vec<Vec<u8>>,
+    anchor_spki: Vec<u8>,
+    not_before: i64,
+    not_after: i64,
+}
+
+/// Most validated paths remembered (one per peer chain in use; the real network has hundreds).
+const PATH_CACHE_MAX: usize = 10_000;
+
+fn path_key(end_entity: &[u8], intermediates: &[&[u8]]) -> [u8; 32] {
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    for c in std::iter::once(&end_entity).chain(intermediates.iter()) {
+        ctx.update(&(c.len() as u64).to_be_bytes());
+        ctx.update(c);
+    }
+    let d = ctx.finish();
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
 }
 
 /// Smallest RSA modulus accepted in a leaf (NCSC: < 2048 insufficient; core.tls.301).
@@ -104,6 +129,7 @@ impl Verifier {
             whitelist: None,
             static_whitelist: None,
             intermediates: None,
+            path_cache: Default::default(),
         }
     }
 
@@ -264,34 +290,72 @@ impl Verifier {
         let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(
             u64::try_from(now).unwrap_or(0),
         ));
-        let path = ee.verify_for_usage(
-            webpki::ALL_VERIFICATION_ALGS,
-            &self.webpki_anchors,
-            &inter_der,
-            time,
-            KeyUsage::server_auth(),
-            None,
-            Some(&allow_check),
-        );
-        let path = match path {
-            Ok(p) => Some(p),
-            Err(e) => {
-                let (code, msg) = match (&e, orphan(&leaf, &parsed_inter)) {
-                    (webpki::Error::UnknownIssuer, Some(missing)) => {
-                        (Code::IncompleteChain, format!("the chain sent with `{leaf_name}` is incomplete: `{missing}` was not sent, so the certificates after it do not connect"))
+        // A chain validated before (same bytes) within its validity window is not re-validated:
+        // the signatures cannot have changed. Times, anchor cut-offs, revocation and names are
+        // still checked on every call.
+        let key = path_key(end_entity, intermediates);
+        let cached = self
+            .path_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned()
+            .filter(|c| now >= c.not_before && now <= c.not_after);
+        let path: Option<CachedPath> = match cached {
+            Some(c) => Some(c),
+            None => match ee.verify_for_usage(
+                webpki::ALL_VERIFICATION_ALGS,
+                &self.webpki_anchors,
+                &inter_der,
+                time,
+                KeyUsage::server_auth(),
+                None,
+                Some(&allow_check),
+            ) {
+                Ok(p) => {
+                    let used: Vec<Vec<u8>> = p
+                        .intermediate_certificates()
+                        .map(|c| c.der().as_ref().to_vec())
+                        .collect();
+                    let (mut not_before, mut not_after) = (
+                        validity.not_before.timestamp(),
+                        validity.not_after.timestamp(),
+                    );
+                    for d in &used {
+                        if let Ok((_, c)) = X509Certificate::from_der(d) {
+                            not_before = not_before.max(c.validity().not_before.timestamp());
+                            not_after = not_after.min(c.validity().not_after.timestamp());
+                        }
                     }
-                    _ => map_webpki(&e, &leaf_name, self.intermediates.is_some()),
-                };
-                refuse(&mut v, code, msg);
-                None
-            }
+                    let entry = CachedPath {
+                        used,
+                        anchor_spki: p.anchor().subject_public_key_info.as_ref().to_vec(),
+                        not_before,
+                        not_after,
+                    };
+                    let mut cache = self.path_cache.lock().unwrap_or_else(|p| p.into_inner());
+                    if cache.len() >= PATH_CACHE_MAX {
+                        cache.clear();
+                    }
+                    cache.insert(key, entry.clone());
+                    Some(entry)
+                }
+                Err(e) => {
+                    let (code, msg) = match (&e, orphan(&leaf, &parsed_inter)) {
+                        (webpki::Error::UnknownIssuer, Some(missing)) => {
+                            (Code::IncompleteChain, format!("the chain sent with `{leaf_name}` is incomplete: `{missing}` was not sent, so the certificates after it do not connect"))
+                        }
+                        _ => map_webpki(&e, &leaf_name, self.intermediates.is_some()),
+                    };
+                    refuse(&mut v, code, msg);
+                    None
+                }
+            },
         };
 
         if let Some(path) = &path {
             // Which anchor, and is it still trusted (the EV root's cut-off)?
-            let anchor = self
-                .anchors
-                .by_spki_value(path.anchor().subject_public_key_info.as_ref());
+            let anchor = self.anchors.by_spki_value(&path.anchor_spki);
             if let Some(a) = anchor {
                 if let Some(until) = a.trusted_until.filter(|u| now >= *u) {
                     refuse(
@@ -305,11 +369,8 @@ impl Verifier {
                     );
                 }
             }
-            let used: Vec<Vec<u8>> = path
-                .intermediate_certificates()
-                .map(|c| c.der().as_ref().to_vec())
-                .collect();
-            for der in &used {
+            let used = path.used.as_slice();
+            for der in used {
                 if let Ok((_, c)) = X509Certificate::from_der(der) {
                     v.chain.push(chain_entry(der, &c, "intermediate"));
                 }
@@ -333,7 +394,7 @@ impl Verifier {
             }
             let mut subjects: Vec<X509Certificate<'_>> = vec![leaf.clone()];
             if self.revocation.policy().depth == Depth::Chain {
-                for d in &used {
+                for d in used {
                     if let Ok((_, c)) = X509Certificate::from_der(d) {
                         subjects.push(c);
                     }

@@ -199,3 +199,33 @@ fn an_anchor_past_its_trusted_until_refuses_the_path() {
         vec![Code::AnchorNoLongerTrusted]
     );
 }
+
+#[test]
+fn a_cached_path_gives_the_same_verdict_and_times_are_checked_every_call() {
+    let pki = live_pki(false);
+    let v = verifier(
+        &pki,
+        Policy {
+            crl: medmij_core::profile::FailMode::Off,
+            ocsp: medmij_core::profile::FailMode::Off,
+            ..Policy::default()
+        },
+    );
+    let c = chain(&pki, "g1-za");
+    let inter: Vec<&[u8]> = c[1..].iter().map(Vec::as_slice).collect();
+    let first = v.verify(&c[0], &inter, &Peer::Client, None, now());
+    let second = v.verify(&c[0], &inter, &Peer::Client, None, now());
+    assert!(first.accepted && second.accepted);
+    assert_eq!(first.chain.len(), second.chain.len());
+    let later = v.verify(&c[0], &inter, &Peer::Client, None, 2_082_758_400); // 2036
+    assert_eq!(
+        later.reasons.iter().map(|r| r.code).collect::<Vec<_>>(),
+        vec![Code::Expired]
+    );
+    // A tampered intermediate is a different chain: validated again, and refused.
+    let mut bad = c[1].clone();
+    let n = bad.len();
+    bad[n - 3] ^= 1;
+    let refused = v.verify(&c[0], &[&bad, &c[2]], &Peer::Client, None, now());
+    assert!(!refused.accepted);
+}

@@ -349,3 +349,49 @@ fn crl_past_next_update_is_used_within_grace_only() {
         matches!(e.check(&cref(&p, &[], &[]), None, now() + week + 7200, &mut vec![]), Decision::Unknown(ref w) if w.contains("stale"))
     );
 }
+
+#[test]
+fn a_failed_crl_download_is_not_retried_on_every_handshake() {
+    let pki = live_pki(false);
+    let p = parts(&pki, "g1-za", "g1-tsp");
+    let (silent, count) = fake_server(Mode::Silent);
+    let url = format!("http://127.0.0.1:{silent}/crl");
+    let e = engine_with(FailMode::Hard, FailMode::Off, Duration::from_millis(800));
+    let t = Instant::now();
+    assert!(matches!(
+        e.check(
+            &cref(&p, std::slice::from_ref(&url), &[]),
+            None,
+            now(),
+            &mut vec![]
+        ),
+        Decision::Unknown(_)
+    ));
+    assert!(t.elapsed() >= Duration::from_millis(700));
+    let t = Instant::now();
+    assert!(matches!(
+        e.check(
+            &cref(&p, std::slice::from_ref(&url), &[]),
+            None,
+            now(),
+            &mut vec![]
+        ),
+        Decision::Unknown(_)
+    ));
+    assert!(
+        t.elapsed() < Duration::from_millis(200),
+        "the second check waited {:?}",
+        t.elapsed()
+    );
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert_eq!(e.counters().snapshot().get("crl.backoff"), Some(&1));
+    // After the back-off the source is asked again.
+    e.check(
+        &cref(&p, std::slice::from_ref(&url), &[]),
+        None,
+        now() + medmij_verify::revocation::FAILURE_BACKOFF + 1,
+        &mut vec![],
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}
