@@ -280,7 +280,7 @@ pub static REGISTRY: &[Requirement] = &[
         citation: Citation { document: SEED_TLS, section: "core.tls.309" },
         roles: &[BackchannelServer, BackchannelClient],
         profiles: BOTH,
-        enforced: Coverage { how: "verifier in both directions: chain to the profile's anchors, EKU, validity, CRL and OCSP with caches; failure is a TLS alert", by: "verifier + revocation", status: Planned },
+        enforced: Coverage { how: "verifier in both directions: chain to the profile's anchors, EKU, validity, CRL and OCSP with caches; failure is a TLS alert (medmij-verify, rustls verifiers done; gateway pending)", by: "verifier + revocation", status: Partial },
         verified: Coverage { how: "present no, self-signed, unknown-CA (and with a trusted test PKI: revoked, expired, not-yet-valid, clientAuth-only) certificates; each must be refused", by: "scanner; test PKI fixtures", status: Planned },
     },
     Requirement {
@@ -291,7 +291,7 @@ pub static REGISTRY: &[Requirement] = &[
         citation: Citation { document: SEED_TLS, section: "core.tls.310" },
         roles: &[BackchannelServer, BackchannelClient],
         profiles: BOTH,
-        enforced: Coverage { how: "gateway staples its own OCSP response; verifier uses valid staples and falls back to fetching; hard/soft per mechanism", by: "gateway, verifier", status: Planned },
+        enforced: Coverage { how: "verifier uses valid staples (never fatal when invalid) and falls back to fetching; hard/soft/off per mechanism (done); gateway stapling pending", by: "gateway, verifier", status: Partial },
         verified: Coverage { how: "report stapling; client probe staples and checks the client tolerates it", by: "scanner, client probe; test PKI OCSP responder", status: Planned },
     },
     Requirement {
@@ -302,7 +302,7 @@ pub static REGISTRY: &[Requirement] = &[
         citation: Citation { document: SEED_TLS, section: "core.tls.311" },
         roles: &[BackchannelServer, BackchannelClient, BackchannelCertificate],
         profiles: BOTH,
-        enforced: Coverage { how: "verifier: webpki path to the profile's anchors, leaf EKU serverAuth checked separately, optional intermediate allow-list", by: "verifier", status: Planned },
+        enforced: Coverage { how: "verifier: webpki path to the profile's anchors, leaf EKU serverAuth checked separately (client certificates too), anchor cut-off dates, optional intermediate allow-list", by: "verifier", status: Implemented },
         verified: Coverage { how: "linter checks EKU, validity, anchors and policy OIDs (G1 2.16.528.1.1003.1.2.8.6, G4 2.16.528.1.1003.1.2.44.15.35.11)", by: "linter; test PKI fixtures", status: Planned },
     },
     Requirement {
@@ -313,7 +313,7 @@ pub static REGISTRY: &[Requirement] = &[
         citation: Citation { document: SEED_TLS, section: "core.tls.313" },
         roles: &[BackchannelServer, BackchannelClient, FrontchannelServer],
         profiles: BOTH,
-        enforced: Coverage { how: "gateway builds the path at start-up; missing intermediate = start-up error; root in the file dropped with a warning", by: "gateway", status: Planned },
+        enforced: Coverage { how: "verifier refuses an incomplete peer chain (incomplete-chain) and warns on a root in it (done); gateway start-up path building pending", by: "verifier, gateway", status: Partial },
         verified: Coverage { how: "served chain verifies without fetching; self-signed root present = fail; wrong order = warning", by: "scanner, linter; test PKI fixtures", status: Planned },
     },
     Requirement {
@@ -324,7 +324,7 @@ pub static REGISTRY: &[Requirement] = &[
         citation: Citation { document: SEED_TLS, section: "core.tls.314" },
         roles: &[BackchannelCertificate],
         profiles: BOTH,
-        enforced: Coverage { how: "verifier trusts only the profile's PKIoverheid private anchors", by: "verifier", status: Planned },
+        enforced: Coverage { how: "verifier trusts anchors matched to the profile's pins (subject + SHA-256); others warn outside the test environment; `anchors fetch` keeps only pinned files", by: "verifier", status: Implemented },
         verified: Coverage { how: "linter checks the hierarchy and the PKIoverheid private policy OIDs", by: "linter; test PKI fixtures", status: Planned },
     },
     Requirement {
@@ -346,7 +346,7 @@ pub static REGISTRY: &[Requirement] = &[
         citation: Citation { document: SEED_TLS, section: "core.tls.310 (toelichting: de Whitelist-controle); spec §3, decision 4.4" },
         roles: &[BackchannelServer, BackchannelClient],
         profiles: BOTH,
-        enforced: Coverage { how: "outbound target and inbound client SAN checked against the whitelist; list refreshed and persisted last-good", by: "verifier (whitelist), gateway", status: Planned },
+        enforced: Coverage { how: "outbound hostname and inbound client SAN dNSNames checked against the whitelist; list validated, refreshed, persisted last-good, no rollback (verifier done; gateway pending)", by: "verifier (whitelist), gateway", status: Partial },
         verified: Coverage { how: "network scans take their targets from the whitelist; linter checks a certificate's names against it", by: "scanner, linter; test PKI fixture", status: Planned },
     },
 ];
