@@ -1,6 +1,6 @@
 //! `medmij-tls verify`: would a MedMij node accept this certificate chain?
 
-use super::{Format, ProfileArgs};
+use super::ProfileArgs;
 use anyhow::{bail, Context};
 use medmij_core::profile::FailMode;
 use medmij_core::Environment;
@@ -13,6 +13,15 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Output formats of `verify`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerifyFormat {
+    /// For people.
+    Text,
+    /// Machine-readable (schema `medmij-tls/verify/1`).
+    Json,
+}
 
 /// Exit code when the certificate would be refused.
 const EXIT_REFUSED: u8 = 1;
@@ -63,7 +72,7 @@ pub struct Args {
     cache_dir: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
-    format: Format,
+    format: VerifyFormat,
     /// The chain: the leaf first, then intermediates (PEM).
     chain: PathBuf,
 }
@@ -163,7 +172,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
 
     let at = medmij_verify::der_time::rfc3339(now);
     match a.format {
-        Format::Json | Format::Md if a.format == Format::Json => {
+        VerifyFormat::Json => {
             let reasons: Vec<_> = verdict.reasons.iter().map(|r| json!({ "requirement": r.requirement, "code": r.code, "message": r.message, "alert": r.alert().name() })).collect();
             let out = json!({
                 "schema": "medmij-tls/verify/1",
@@ -176,7 +185,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
             });
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
-        _ => {
+        VerifyFormat::Text => {
             let head = if verdict.accepted {
                 "ACCEPTED"
             } else {
