@@ -480,6 +480,48 @@ mod tests {
     }
 
     #[test]
+    fn a_url_source_is_fetched_and_refreshed_in_the_background() {
+        use std::io::{Read, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let served = Arc::new(std::sync::Mutex::new(xml(T, "5", &["a.example"])));
+        let s2 = served.clone();
+        std::thread::spawn(move || {
+            for mut c in l.incoming().flatten() {
+                let mut buf = [0u8; 2048];
+                let _ = c.read(&mut buf);
+                let body = s2.lock().unwrap().clone();
+                let _ = write!(
+                    c,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        let store = Arc::new(Store::new(
+            Source::parse(&format!(
+                "http://127.0.0.1:{port}/MedMij_Whitelist.xml?api=2"
+            )),
+            HttpClient::default(),
+            None,
+            false,
+        ));
+        assert_eq!(store.load().0.unwrap().volgnummer, 5);
+        *served.lock().unwrap() = xml(T, "6", &["b.example"]);
+        let handle = store.spawn_refresh(std::time::Duration::from_millis(100));
+        let t = std::time::Instant::now();
+        while store.current().unwrap().volgnummer != 6 {
+            assert!(
+                t.elapsed() < std::time::Duration::from_secs(5),
+                "no background refresh"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert!(store.current().unwrap().contains("b.example"));
+        drop(handle);
+    }
+
+    #[test]
     fn store_keeps_last_good_refuses_rollback_and_survives_restart() {
         let t = tempfile::tempdir().unwrap();
         let src = t.path().join("wl.xml");

@@ -229,3 +229,41 @@ fn a_cached_path_gives_the_same_verdict_and_times_are_checked_every_call() {
     let refused = v.verify(&c[0], &[&bad, &c[2]], &Peer::Client, None, now());
     assert!(!refused.accepted);
 }
+
+#[test]
+fn the_intermediate_allow_list_refuses_chains_through_other_intermediates() {
+    use medmij_core::profile::Sha256Fingerprint;
+    let pki = live_pki(false);
+    let c = chain(&pki, "g1-za");
+    let fp = |der: &[u8]| {
+        Sha256Fingerprint(
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der)
+                .as_ref()
+                .try_into()
+                .unwrap(),
+        )
+    };
+    let off = || Policy {
+        crl: medmij_core::profile::FailMode::Off,
+        ocsp: medmij_core::profile::FailMode::Off,
+        ..Policy::default()
+    };
+    let inter: Vec<&[u8]> = c[1..].iter().map(Vec::as_slice).collect();
+    let allowed = verifier(&pki, off()).with_intermediate_allowlist(vec![fp(&c[1]), fp(&c[2])]);
+    assert!(
+        allowed
+            .verify(&c[0], &inter, &Peer::Client, None, now())
+            .accepted
+    );
+    let only_domain = verifier(&pki, off()).with_intermediate_allowlist(vec![fp(&c[2])]);
+    let v = only_domain.verify(&c[0], &inter, &Peer::Client, None, now());
+    assert_eq!(
+        v.reasons.iter().map(|r| r.code).collect::<Vec<_>>(),
+        vec![Code::UnknownIssuer]
+    );
+    assert!(
+        v.reasons[0].message.contains("allowed intermediates"),
+        "{}",
+        v.reasons[0].message
+    );
+}

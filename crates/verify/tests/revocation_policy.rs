@@ -395,3 +395,67 @@ fn a_failed_crl_download_is_not_retried_on_every_handshake() {
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(count.load(Ordering::SeqCst), 2);
 }
+
+#[test]
+fn the_disk_cache_answers_after_a_restart_when_the_distribution_point_is_down() {
+    let pki = live_pki(false);
+    let p = parts(&pki, "g1-za", "g1-tsp");
+    let cache = tempfile::tempdir().unwrap();
+    let crl = Arc::new(std::fs::read(pki.dir.join("crl/g1-tsp.crl")).unwrap());
+    let (port, count) = fake_server(Mode::Serve(crl, Duration::ZERO));
+    let url = format!("http://127.0.0.1:{port}/crl");
+    let policy = || Policy {
+        ocsp: FailMode::Off,
+        depth: Depth::Leaf,
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..Policy::default()
+    };
+    let e = Engine::new(
+        policy(),
+        HttpClient::new(Duration::from_secs(2), 1 << 20, None),
+        vec![],
+    );
+    assert_eq!(
+        e.check(
+            &cref(&p, std::slice::from_ref(&url), &[]),
+            None,
+            now(),
+            &mut vec![]
+        ),
+        Decision::Good
+    );
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        std::fs::read_dir(cache.path()).unwrap().count(),
+        1,
+        "the CRL is on disk"
+    );
+    // "Restart": a new engine, same cache dir, the distribution point now down.
+    let down = format!("http://127.0.0.1:{}/crl", free_port());
+    let e2 = Engine::new(
+        policy(),
+        HttpClient::new(Duration::from_secs(1), 1 << 20, None),
+        vec![],
+    );
+    let stored = std::fs::read_dir(cache.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let renamed = cache.path().join(format!("{}.crl", {
+        let h = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, down.as_bytes());
+        h.as_ref()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    }));
+    std::fs::copy(stored, renamed).unwrap();
+    let mut ev = vec![];
+    assert_eq!(
+        e2.check(&cref(&p, &[down], &[]), None, now(), &mut ev),
+        Decision::Good,
+        "{ev:#?}"
+    );
+    assert_eq!(e2.counters().snapshot().get("crl-disk.hit"), Some(&1));
+}
