@@ -255,7 +255,47 @@ fn openssl_made_chains_and_openssl_ca_crls_are_judged_like_our_own() {
             "eku-missing-server-auth".to_string()
         )]
     );
-    // Leaf without its CA: incomplete chain; with a root the verifier does not trust: unknown issuer.
+    // A delta CRL (openssl ca with a deltaCRLIndicator extension) is refused with a clear reason,
+    // not misread as complete: with CRL hard-fail the node is refused for unknown revocation.
+    let cnf = std::fs::read_to_string(d.join("ca.cnf"))
+        .unwrap()
+        .replace("policy=p\n", "policy=p\ncrl_extensions=crl_ext\n")
+        + "[crl_ext]\n2.5.29.27=critical,DER:02:01:01\n";
+    std::fs::write(d.join("delta.cnf"), cnf).unwrap();
+    sh(
+        d,
+        &[
+            "ca",
+            "-config",
+            "delta.cnf",
+            "-gencrl",
+            "-out",
+            "delta.crl.pem",
+        ],
+    );
+    let o = verify(
+        d,
+        &[
+            "--crl",
+            "delta.crl.pem",
+            "--revocation",
+            "hard",
+            "--format",
+            "json",
+            "node.chain.pem",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["reasons"][0]["code"], "revocation-unknown", "{v:#}");
+    assert!(
+        v["reasons"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("delta CRLs are not supported"),
+        "{v:#}"
+    );
+    // The leaf alone: its issuer is unknown (nothing else was sent that would point at a gap).
     let o = verify(d, &["--revocation", "off", "--format", "json", "node.pem"]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(reasons(&o)[0].1, "unknown-issuer");
