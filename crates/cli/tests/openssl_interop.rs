@@ -346,26 +346,10 @@ fn openssl_ocsp_as_the_live_responder_good_and_revoked() {
         let mut sink = String::new();
         let _ = stderr.read_to_string(&mut sink);
     });
-    let o = Command::new(env!("CARGO_BIN_EXE_medmij-tls"))
-        .args([
-            "verify",
-            "--role",
-            "backchannel",
-            "--environment",
-            "test",
-            "--trust-anchor",
-            "root.pem",
-            "--depth",
-            "leaf",
-            "--revocation",
-            "soft",
-            "--format",
-            "json",
-            "node.chain.pem",
-        ])
-        .current_dir(d)
-        .output()
-        .unwrap();
+    let o = verify(
+        d,
+        &["--revocation", "soft", "--format", "json", "node.chain.pem"],
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["accepted"], true, "{v:#}");
     let ev = v["revocation"].as_array().unwrap();
@@ -378,26 +362,16 @@ fn openssl_ocsp_as_the_live_responder_good_and_revoked() {
             && e["detail"].as_str().unwrap().contains("issuer")),
         "{v:#}"
     );
-    let o = Command::new(env!("CARGO_BIN_EXE_medmij-tls"))
-        .args([
-            "verify",
-            "--role",
-            "backchannel",
-            "--environment",
-            "test",
-            "--trust-anchor",
-            "root.pem",
-            "--depth",
-            "leaf",
+    let o = verify(
+        d,
+        &[
             "--revocation",
             "soft",
             "--format",
             "json",
             "revoked.chain.pem",
-        ])
-        .current_dir(d)
-        .output()
-        .unwrap();
+        ],
+    );
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
         reasons(&o),
