@@ -103,6 +103,8 @@ pub struct CertRef<'a> {
     pub issuer_name: &'a [u8],
     /// Issuer SubjectPublicKeyInfo (DER).
     pub issuer_spki: &'a [u8],
+    /// The issuer's keyUsage allows cRLSign (or it has no keyUsage): otherwise its CRLs are not used.
+    pub issuer_may_sign_crls: bool,
 }
 
 /// The outcome for one certificate.
@@ -515,6 +517,17 @@ impl Engine {
         };
         let mut reasons = Vec::new();
         let mut usable: Vec<Arc<IndexedCrl>> = Vec::new();
+        if !cert.issuer_may_sign_crls {
+            let why = "the issuer's keyUsage lacks cRLSign, so no CRL it signs can be trusted (RFC 5280 §4.2.1.3)".to_string();
+            evidence.push(Evidence {
+                certificate: cert.name.clone(),
+                source: "crl".into(),
+                outcome: "unavailable".into(),
+                detail: why.clone(),
+            });
+            self.counters.inc("crl.unavailable");
+            return Err(why);
+        }
         // Configured files whose issuer matches, each parsed and verified once per issuer key.
         for (i, (name, der)) in self.crl_files.iter().enumerate() {
             let key = (i, cert.issuer_spki.to_vec());

@@ -381,16 +381,27 @@ impl Verifier {
                 }
             }
             // Revocation: leaf, and with depth = chain each intermediate, each against its issuer.
-            let mut issuers: Vec<(Vec<u8>, Vec<u8>)> = used
+            // (subject, SPKI, may sign CRLs) of each issuer up the path.
+            let issuer_of = |c: &X509Certificate<'_>| {
+                (
+                    c.subject().as_raw().to_vec(),
+                    c.public_key().raw.to_vec(),
+                    may_sign_crls(c),
+                )
+            };
+            let mut issuers: Vec<(Vec<u8>, Vec<u8>, bool)> = used
                 .iter()
                 .filter_map(|d| {
                     X509Certificate::from_der(d)
                         .ok()
-                        .map(|(_, c)| (c.subject().as_raw().to_vec(), c.public_key().raw.to_vec()))
+                        .map(|(_, c)| issuer_of(&c))
                 })
                 .collect();
             if let Some(a) = anchor {
-                issuers.push((a.subject.clone(), a.spki.clone()));
+                let crl_sign = X509Certificate::from_der(&a.der)
+                    .map(|(_, c)| may_sign_crls(&c))
+                    .unwrap_or(true);
+                issuers.push((a.subject.clone(), a.spki.clone(), crl_sign));
             }
             let mut subjects: Vec<X509Certificate<'_>> = vec![leaf.clone()];
             if self.revocation.policy().depth == Depth::Chain {
@@ -401,10 +412,11 @@ impl Verifier {
                 }
             }
             for (i, cert) in subjects.iter().enumerate() {
-                let Some((iname, ispki)) = issuers.get(i) else {
+                let Some((iname, ispki, crl_sign)) = issuers.get(i) else {
                     break;
                 };
                 let r = CertRef {
+                    issuer_may_sign_crls: *crl_sign,
                     name: common_name(cert),
                     serial: cert.raw_serial(),
                     crl_urls: crl_urls(cert),
@@ -516,6 +528,15 @@ fn weak_key(leaf: &X509Certificate<'_>) -> Option<String> {
         _ if alg == "1.3.101.112" || alg == "1.3.101.113" => None,
         Ok(PublicKey::DSA(_)) => Some("has a DSA key (NCSC: insufficient)".into()),
         _ => Some(format!("has a key of type {alg}, which is not accepted")),
+    }
+}
+
+/// RFC 5280 §4.2.1.3: a CRL issuer's keyUsage, when present, must include cRLSign.
+fn may_sign_crls(c: &X509Certificate<'_>) -> bool {
+    match c.key_usage() {
+        Ok(Some(ku)) => ku.value.crl_sign(),
+        Ok(None) => true,
+        Err(_) => false,
     }
 }
 

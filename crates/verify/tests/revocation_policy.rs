@@ -47,6 +47,7 @@ fn cref<'a>(p: &'a Parts, crl: &[String], ocsp: &[String]) -> CertRef<'a> {
         ocsp_urls: ocsp.to_vec(),
         issuer_name: &p.issuer_name,
         issuer_spki: &p.issuer_spki,
+        issuer_may_sign_crls: true,
     }
 }
 
