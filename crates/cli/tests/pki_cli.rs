@@ -864,3 +864,124 @@ fn whitelist_commands_check_and_look_up() {
     ]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn whitelist_over_https_with_a_private_ca() {
+    require_openssl();
+    let pki = init_pki(&[]);
+    let d = &pki.dir;
+    // A private CA and a server certificate for 127.0.0.1 signed by it.
+    let (ok, out) = openssl_in(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "private-ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Private Whitelist CA",
+        ],
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = openssl_in(
+        d,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "tls.key",
+            "-out",
+            "tls.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    );
+    assert!(ok, "{out}");
+    std::fs::write(
+        d.join("tls.ext"),
+        "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n",
+    )
+    .unwrap();
+    let (ok, out) = openssl_in(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "tls.csr",
+            "-CA",
+            "private-ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "tls.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "tls.ext",
+        ],
+    );
+    assert!(ok, "{out}");
+    let port = free_port();
+    let mut child = Command::new("openssl")
+        .args([
+            "s_server",
+            "-accept",
+            &format!("127.0.0.1:{port}"),
+            "-cert",
+            "tls.pem",
+            "-key",
+            "tls.key",
+            "-WWW",
+            "-quiet",
+        ])
+        .current_dir(d)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "s_server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let url = format!("https://127.0.0.1:{port}/whitelist.xml");
+    let ca = d.join("private-ca.pem");
+    let o = run(&[
+        "whitelist",
+        "check",
+        &url,
+        "--whitelist-ca",
+        ca.to_str().unwrap(),
+    ]);
+    let trusted = o.status.code();
+    let o2 = run(&["whitelist", "check", &url]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(trusted, Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("Volgnummer:  1"));
+    assert_eq!(
+        o2.status.code(),
+        Some(2),
+        "without the CA the TLS server must not be trusted: {}",
+        stdout(&o2)
+    );
+}

@@ -61,6 +61,9 @@ pub struct Args {
     /// The MedMij whitelist (file or URL).
     #[arg(long, value_name = "FILE|URL")]
     whitelist: Option<String>,
+    /// CA certificate(s) for an https:// whitelist URL instead of the Mozilla roots (PEM).
+    #[arg(long, value_name = "PEM")]
+    whitelist_ca: Option<PathBuf>,
     /// The hostname connected to (server peers): must match the certificate and the whitelist.
     #[arg(long)]
     hostname: Option<String>,
@@ -149,6 +152,10 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         verifier = verifier.with_intermediate_allowlist(profile.backchannel.intermediates.clone());
     }
     if let Some(w) = &a.whitelist {
+        let http = match &a.whitelist_ca {
+            Some(ca) => super::whitelist::client_with_roots(ca, a.timeout)?,
+            None => http,
+        };
         let store = Store::new(Source::parse(w), http, None, false);
         if let (_, Some(e)) = store.load() {
             return Err(anyhow::anyhow!("--whitelist: {e}"));
