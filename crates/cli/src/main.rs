@@ -28,7 +28,7 @@ enum Command {
     #[command(subcommand)]
     Pki(commands::pki::PkiCommand),
     /// Would a MedMij node accept this certificate chain? Exit 0 accepted, 1 refused, 2 cannot tell.
-    Verify(commands::verify::Args),
+    Verify(Box<commands::verify::Args>),
     /// The MedMij whitelist: validate it, look a hostname up.
     #[command(subcommand)]
     Whitelist(commands::whitelist::WhitelistCommand),
@@ -49,7 +49,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Requirements(a) => commands::requirements::run(a),
         Command::Pki(c) => commands::pki::run(c),
-        Command::Verify(a) => commands::verify::run(a),
+        Command::Verify(a) => commands::verify::run(*a),
         Command::Whitelist(c) => commands::whitelist::run(c),
         Command::Anchors(c) => commands::anchors::run(c),
     };
