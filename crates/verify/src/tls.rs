@@ -18,6 +18,12 @@ fn secs(now: UnixTime) -> i64 {
     i64::try_from(now.as_secs()).unwrap_or(i64::MAX)
 }
 
+fn log_anchor_warnings(verifier: &Verifier) {
+    for w in &verifier.anchors().warnings {
+        tracing::warn!(warning = %w, "trust anchors");
+    }
+}
+
 fn decide(
     verifier: &Verifier,
     end_entity: &CertificateDer<'_>,
@@ -29,7 +35,12 @@ fn decide(
     let inter: Vec<&[u8]> = intermediates.iter().map(|c| c.as_ref()).collect();
     let stapled = (!ocsp.is_empty()).then_some(ocsp);
     let verdict = verifier.verify(end_entity.as_ref(), &inter, &peer, stapled, secs(now));
-    for w in &verdict.warnings {
+    // Anchor warnings were logged once when the verifier was made; chain warnings per handshake.
+    for w in verdict
+        .warnings
+        .iter()
+        .filter(|w| !verifier.anchors().warnings.contains(w))
+    {
         tracing::warn!(warning = %w, "peer certificate");
     }
     match verdict.first_reason() {
@@ -53,6 +64,7 @@ pub struct MedmijServerVerifier {
 impl MedmijServerVerifier {
     /// Wraps a verifier; `provider` supplies the handshake signature algorithms.
     pub fn new(verifier: Arc<Verifier>, provider: Arc<CryptoProvider>) -> Self {
+        log_anchor_warnings(&verifier);
         MedmijServerVerifier { verifier, provider }
     }
 }
@@ -128,6 +140,7 @@ pub struct MedmijClientVerifier {
 impl MedmijClientVerifier {
     /// Wraps a verifier; the anchors' subjects are sent as acceptable CA names.
     pub fn new(verifier: Arc<Verifier>, provider: Arc<CryptoProvider>) -> Self {
+        log_anchor_warnings(&verifier);
         let hints = verifier
             .anchors()
             .anchors()
