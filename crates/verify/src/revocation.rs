@@ -157,7 +157,7 @@ impl Counters {
 type CrlResult = Result<Arc<IndexedCrl>, String>;
 /// (CRL file index, issuer SPKI) → the parsed file, or None when it is another issuer's.
 type FileCache = HashMap<(usize, Vec<u8>), Result<Arc<IndexedCrl>, Option<String>>>;
-/// Seconds a failed CRL download is not retried (handshakes in that time use what is cached, or
+/// Seconds a failed CRL or OCSP download is not retried (handshakes in that time use what is cached, or
 /// apply the fail mode at once instead of each waiting for the deadline).
 pub const FAILURE_BACKOFF: i64 = 30;
 /// Most staples a cache keeps before it starts over (one per peer certificate in use).
@@ -400,6 +400,41 @@ impl Engine {
         Ok(a)
     }
 
+    /// Runs `fetch` unless `url` failed less than [`FAILURE_BACKOFF`] seconds ago, in which case
+    /// that failure is returned at once: a source that is down is not asked again on every
+    /// handshake, each of which would wait for the whole deadline.
+    fn fetch_with_backoff(
+        &self,
+        mechanism: &str,
+        url: &str,
+        now: i64,
+        fetch: impl FnOnce() -> Result<Vec<u8>, FetchError>,
+    ) -> Result<Vec<u8>, FetchError> {
+        let key = format!("{mechanism} {url}");
+        let recent = self
+            .failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .filter(|(until, _)| now < *until)
+            .map(|(_, e)| e.clone());
+        if let Some(e) = recent {
+            self.counters.inc(&outcome_key(mechanism, "backoff"));
+            return Err(e);
+        }
+        let r = fetch();
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        match &r {
+            Err(e) => {
+                failures.insert(key, (now + FAILURE_BACKOFF, e.clone()));
+            }
+            Ok(_) => {
+                failures.remove(&key);
+            }
+        }
+        r
+    }
+
     fn remember_ocsp(&self, key: (Vec<u8>, Vec<u8>), a: &ocsp::Answer, source: &str) {
         self.ocsp_cache
             .lock()
@@ -442,17 +477,20 @@ impl Engine {
         use base64::Engine as _;
         let b64 = base64::engine::general_purpose::STANDARD.encode(&req);
         let flight_key = format!("{url}#{}", b64);
-        let fetched = self.ocsp_flights.run(&flight_key, || {
-            if b64.len() < 255 {
-                let enc = b64
-                    .replace('+', "%2B")
-                    .replace('/', "%2F")
-                    .replace('=', "%3D");
-                self.http
-                    .get(&format!("{}/{enc}", url.trim_end_matches('/')))
-            } else {
-                self.http.post(url, "application/ocsp-request", &req)
-            }
+        let fetched = self.fetch_with_backoff("ocsp", url, now, || {
+            self.ocsp_flights.run(&flight_key, || {
+                self.counters.inc("ocsp.fetch");
+                if b64.len() < 255 {
+                    let enc = b64
+                        .replace('+', "%2B")
+                        .replace('/', "%2F")
+                        .replace('=', "%3D");
+                    self.http
+                        .get(&format!("{}/{enc}", url.trim_end_matches('/')))
+                } else {
+                    self.http.post(url, "application/ocsp-request", &req)
+                }
+            })
         });
         let source = format!("ocsp {url}");
         let body = match fetched {
@@ -680,34 +718,12 @@ impl Engine {
                 }
             }
         }
-        let recent_failure = self
-            .failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(url)
-            .filter(|(until, _)| now < *until)
-            .map(|(_, e)| e.clone());
-        let fetched = match recent_failure {
-            // A source that just failed is not asked again on every handshake: each would wait
-            // for the whole deadline. It is retried after FAILURE_BACKOFF.
-            Some(e) => {
-                self.counters.inc("crl.backoff");
-                Err(e)
-            }
-            None => {
-                let r = self.crl_flights.run(url, || {
-                    self.counters.inc("crl.fetch");
-                    self.http.get(url)
-                });
-                if let Err(e) = &r {
-                    self.failures
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .insert(url.to_string(), (now + FAILURE_BACKOFF, e.clone()));
-                }
-                r
-            }
-        };
+        let fetched = self.fetch_with_backoff("crl", url, now, || {
+            self.crl_flights.run(url, || {
+                self.counters.inc("crl.fetch");
+                self.http.get(url)
+            })
+        });
         match fetched.map_err(|e| e.to_string()).and_then(|der| {
             let parsed = IndexedCrl::parse(
                 &der,

@@ -460,3 +460,38 @@ fn the_disk_cache_answers_after_a_restart_when_the_distribution_point_is_down() 
     );
     assert_eq!(e2.counters().snapshot().get("crl-disk.hit"), Some(&1));
 }
+
+#[test]
+fn a_silent_ocsp_responder_costs_one_deadline_not_one_per_handshake() {
+    let pki = live_pki(false);
+    let p = parts(&pki, "g1-za", "g1-tsp");
+    let (silent, count) = fake_server(Mode::Silent);
+    let url = format!("http://127.0.0.1:{silent}");
+    let crl_ok = format!("http://127.0.0.1:{}/crl/g1-tsp.crl", pki.port);
+    let e = engine_with(FailMode::Hard, FailMode::Soft, Duration::from_millis(800));
+    for i in 0..3 {
+        let t = Instant::now();
+        assert_eq!(
+            e.check(
+                &cref(
+                    &p,
+                    std::slice::from_ref(&crl_ok),
+                    std::slice::from_ref(&url)
+                ),
+                None,
+                now(),
+                &mut vec![]
+            ),
+            Decision::Good
+        );
+        if i > 0 {
+            assert!(
+                t.elapsed() < Duration::from_millis(300),
+                "handshake {i} waited {:?}",
+                t.elapsed()
+            );
+        }
+    }
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert_eq!(e.counters().snapshot().get("ocsp.backoff"), Some(&2));
+}
