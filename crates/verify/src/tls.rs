@@ -34,7 +34,7 @@ fn decide(
 ) -> Result<(), Error> {
     let inter: Vec<&[u8]> = intermediates.iter().map(|c| c.as_ref()).collect();
     let stapled = (!ocsp.is_empty()).then_some(ocsp);
-    let verdict = verifier.verify(end_entity.as_ref(), &inter, &peer, stapled, secs(now));
+    let verdict = verifier.decide(end_entity.as_ref(), &inter, &peer, stapled, secs(now));
     // Anchor warnings were logged once when the verifier was made; chain warnings per handshake.
     for w in verdict
         .warnings

@@ -172,7 +172,7 @@ impl Verifier {
     }
 
     /// Verifies `end_entity` with `intermediates` as `peer` at `now` (Unix seconds), using a
-    /// stapled OCSP response when one is given.
+    /// stapled OCSP response when one is given. The verdict describes the chain for reports.
     pub fn verify(
         &self,
         end_entity: &[u8],
@@ -180,6 +180,31 @@ impl Verifier {
         peer: &Peer,
         stapled: Option<&[u8]>,
         now: i64,
+    ) -> Verdict {
+        self.verify_inner(end_entity, intermediates, peer, stapled, now, true)
+    }
+
+    /// As [`Verifier::verify`], without describing the chain (no fingerprints or DN strings):
+    /// what a handshake needs, on the handshake path.
+    pub fn decide(
+        &self,
+        end_entity: &[u8],
+        intermediates: &[&[u8]],
+        peer: &Peer,
+        stapled: Option<&[u8]>,
+        now: i64,
+    ) -> Verdict {
+        self.verify_inner(end_entity, intermediates, peer, stapled, now, false)
+    }
+
+    fn verify_inner(
+        &self,
+        end_entity: &[u8],
+        intermediates: &[&[u8]],
+        peer: &Peer,
+        stapled: Option<&[u8]>,
+        now: i64,
+        report: bool,
     ) -> Verdict {
         let mut v = Verdict {
             accepted: false,
@@ -212,7 +237,9 @@ impl Verifier {
                 return v;
             }
         };
-        v.chain.push(chain_entry(end_entity, &leaf, "leaf"));
+        if report {
+            v.chain.push(chain_entry(end_entity, &leaf, "leaf"));
+        }
         let mut parsed_inter = Vec::new();
         for (i, der) in intermediates.iter().enumerate() {
             match X509Certificate::from_der(der) {
@@ -370,14 +397,16 @@ impl Verifier {
                 }
             }
             let used = path.used.as_slice();
-            for der in used {
-                if let Ok((_, c)) = X509Certificate::from_der(der) {
-                    v.chain.push(chain_entry(der, &c, "intermediate"));
+            if report {
+                for der in used {
+                    if let Ok((_, c)) = X509Certificate::from_der(der) {
+                        v.chain.push(chain_entry(der, &c, "intermediate"));
+                    }
                 }
-            }
-            if let Some(a) = anchor {
-                if let Ok((_, c)) = X509Certificate::from_der(&a.der) {
-                    v.chain.push(chain_entry(&a.der, &c, "anchor"));
+                if let Some(a) = anchor {
+                    if let Ok((_, c)) = X509Certificate::from_der(&a.der) {
+                        v.chain.push(chain_entry(&a.der, &c, "anchor"));
+                    }
                 }
             }
             // Revocation: leaf, and with depth = chain each intermediate, each against its issuer.
