@@ -58,6 +58,9 @@ pub struct Policy {
     pub max_crl_bytes: usize,
     /// Where fetched CRLs are kept across restarts (optional).
     pub cache_dir: Option<PathBuf>,
+    /// OCSP requests whose base64 form is shorter than this go by GET, longer ones by POST
+    /// (RFC 6960 A.1 suggests GET below 255 bytes, so caches can serve them).
+    pub ocsp_get_max: usize,
 }
 
 impl Default for Policy {
@@ -71,6 +74,7 @@ impl Default for Policy {
             refresh_before: 3600,
             max_crl_bytes: crate::http::DEFAULT_MAX_BYTES as usize,
             cache_dir: None,
+            ocsp_get_max: 255,
         }
     }
 }
@@ -480,7 +484,7 @@ impl Engine {
         let fetched = self.fetch_with_backoff("ocsp", url, now, || {
             self.ocsp_flights.run(&flight_key, || {
                 self.counters.inc("ocsp.fetch");
-                if b64.len() < 255 {
+                if b64.len() < self.policy.ocsp_get_max {
                     let enc = b64
                         .replace('+', "%2B")
                         .replace('/', "%2F")

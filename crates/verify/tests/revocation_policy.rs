@@ -495,3 +495,38 @@ fn a_silent_ocsp_responder_costs_one_deadline_not_one_per_handshake() {
     assert_eq!(count.load(Ordering::SeqCst), 1);
     assert_eq!(e.counters().snapshot().get("ocsp.backoff"), Some(&2));
 }
+
+#[test]
+fn ocsp_by_post_works_as_well_as_by_get() {
+    let pki = live_pki(false);
+    let url = format!("http://127.0.0.1:{}/ocsp/g1-tsp", pki.port);
+    for (leaf, want) in [
+        ("g1-za", Decision::Good),
+        ("g1-revoked", Decision::Revoked(String::new())),
+    ] {
+        let p = parts(&pki, leaf, "g1-tsp");
+        let e = Engine::new(
+            Policy {
+                crl: FailMode::Off,
+                depth: Depth::Leaf,
+                ocsp_get_max: 0,
+                ..Policy::default()
+            },
+            HttpClient::default(),
+            vec![],
+        );
+        let mut ev = vec![];
+        let d = e.check(
+            &cref(&p, &[], std::slice::from_ref(&url)),
+            None,
+            now(),
+            &mut ev,
+        );
+        assert_eq!(
+            std::mem::discriminant(&d),
+            std::mem::discriminant(&want),
+            "{leaf}: {d:?} {ev:#?}"
+        );
+        assert_eq!(e.counters().snapshot().get("ocsp.fetch"), Some(&1));
+    }
+}
