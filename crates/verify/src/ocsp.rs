@@ -184,7 +184,19 @@ pub fn validate(response_der: &[u8], subject: &Subject<'_>, now: i64) -> Result<
     let (signer_spki, signer) = if by_issuer {
         (subject.issuer_spki.to_vec(), "issuer".to_string())
     } else {
-        delegated_signer(&basic, subject, now)?
+        // The certificates as received: `[0] EXPLICIT SEQUENCE OF Certificate`, the fourth element.
+        let certs_raw: Vec<&[u8]> = raw
+            .get(3)
+            .filter(|e| e[0] == 0xa0)
+            .and_then(|e| contents(e))
+            .and_then(sequence_elements)
+            .unwrap_or_default();
+        delegated_signer(
+            &basic.tbs_response_data.responder_id,
+            &certs_raw,
+            subject,
+            now,
+        )?
     };
     sigverify::verify(alg, &signer_spki, tbs_raw, sig).map_err(OcspError::Signature)?;
 
@@ -243,38 +255,30 @@ pub fn validate(response_der: &[u8], subject: &Subject<'_>, now: i64) -> Result<
 
 /// Finds the delegated responder certificate in the response and checks it (RFC 6960 §4.2.2.2).
 fn delegated_signer(
-    basic: &BasicOcspResponse,
+    responder_id: &ResponderId,
+    certs: &[&[u8]],
     subject: &Subject<'_>,
     now: i64,
 ) -> Result<(Vec<u8>, String), OcspError> {
-    let certs = basic.certs.as_deref().unwrap_or(&[]);
-    for c in certs {
-        let der = c
-            .to_der()
-            .map_err(|e| OcspError::Malformed(e.to_string()))?;
-        let spki = c
-            .tbs_certificate
-            .subject_public_key_info
-            .to_der()
-            .map_err(|e| OcspError::Malformed(e.to_string()))?;
-        let matches = match &basic.tbs_response_data.responder_id {
+    for der in certs.iter().copied() {
+        let Ok((_, x)) = x509_parser::parse_x509_certificate(der) else {
+            return Err(OcspError::Malformed(
+                "a certificate in the response does not parse".into(),
+            ));
+        };
+        let matches = match responder_id {
             ResponderId::ByKey(h) => {
-                h.as_bytes()
-                    == sha1(
-                        c.tbs_certificate
-                            .subject_public_key_info
-                            .subject_public_key
-                            .raw_bytes(),
-                    )
-                    .as_slice()
+                h.as_bytes() == sha1(x.public_key().subject_public_key.data.as_ref()).as_slice()
             }
-            ResponderId::ByName(n) => *n == c.tbs_certificate.subject,
+            ResponderId::ByName(n) => n
+                .to_der()
+                .map(|d| d == x.subject().as_raw())
+                .unwrap_or(false),
         };
         if !matches {
             continue;
         }
-        let (_, x) = x509_parser::parse_x509_certificate(&der)
-            .map_err(|e| OcspError::Malformed(format!("responder certificate: {e}")))?;
+        let spki = x.public_key().raw.to_vec();
         let cn = x
             .subject()
             .iter_common_name()
@@ -311,7 +315,7 @@ fn delegated_signer(
             )));
         }
         // The responder certificate must carry the issuer's signature (over its exact bytes).
-        let parts = sequence_elements(&der)
+        let parts = sequence_elements(der)
             .ok_or_else(|| OcspError::Malformed("responder certificate".into()))?;
         let (tbs, alg, sig) = match parts.as_slice() {
             [t, a, s] => (*t, *a, *s),
