@@ -16,7 +16,6 @@ use medmij_core::profile::FailMode;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// A revocation mechanism.
@@ -129,32 +128,25 @@ struct CachedOcsp {
     source: String,
 }
 
-/// Counters for the gateway's metrics.
+/// Counters for the gateway's metrics: `mechanism.outcome` → count.
 #[derive(Default)]
 pub struct Counters {
-    map: Mutex<BTreeMap<String, AtomicU64Wrapper>>,
+    map: Mutex<BTreeMap<String, u64>>,
 }
-
-#[derive(Default)]
-struct AtomicU64Wrapper(AtomicU64);
 
 impl Counters {
     fn inc(&self, key: &str) {
-        let mut m = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        m.entry(key.to_string())
-            .or_default()
-            .0
-            .fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// A snapshot: `mechanism.outcome` → count.
-    pub fn snapshot(&self) -> BTreeMap<String, u64> {
-        self.map
+        *self
+            .map
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .map(|(k, v)| (k.clone(), v.0.load(Ordering::Relaxed)))
-            .collect()
+            .entry(key.to_string())
+            .or_default() += 1;
+    }
+
+    /// A snapshot of every counter.
+    pub fn snapshot(&self) -> BTreeMap<String, u64> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
