@@ -123,23 +123,46 @@ impl LoadedCa {
     }
 }
 
+/// RFC 5280 reason names with their code in rcgen (for CRLs) and x509-cert (for OCSP).
+pub const REASONS: &[(&str, RevocationReason, x509_cert::ext::pkix::CrlReason)] = {
+    use x509_cert::ext::pkix::CrlReason as C;
+    use RevocationReason as R;
+    &[
+        ("unspecified", R::Unspecified, C::Unspecified),
+        ("keyCompromise", R::KeyCompromise, C::KeyCompromise),
+        ("cACompromise", R::CaCompromise, C::CaCompromise),
+        (
+            "affiliationChanged",
+            R::AffiliationChanged,
+            C::AffiliationChanged,
+        ),
+        ("superseded", R::Superseded, C::Superseded),
+        (
+            "cessationOfOperation",
+            R::CessationOfOperation,
+            C::CessationOfOperation,
+        ),
+        ("certificateHold", R::CertificateHold, C::CertificateHold),
+        (
+            "privilegeWithdrawn",
+            R::PrivilegeWithdrawn,
+            C::PrivilegeWithdrawn,
+        ),
+    ]
+};
+
 /// Maps an RFC 5280 reason name to rcgen's enum.
 pub fn reason_from_name(name: &str) -> Result<RevocationReason> {
-    Ok(match name {
-        "unspecified" => RevocationReason::Unspecified,
-        "keyCompromise" => RevocationReason::KeyCompromise,
-        "cACompromise" => RevocationReason::CaCompromise,
-        "affiliationChanged" => RevocationReason::AffiliationChanged,
-        "superseded" => RevocationReason::Superseded,
-        "cessationOfOperation" => RevocationReason::CessationOfOperation,
-        "certificateHold" => RevocationReason::CertificateHold,
-        "privilegeWithdrawn" => RevocationReason::PrivilegeWithdrawn,
-        _ => {
-            return Err(PkiError::Invalid(format!(
-                "unknown revocation reason `{name}`: use unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, cessationOfOperation, certificateHold or privilegeWithdrawn"
-            )))
-        }
-    })
+    REASONS
+        .iter()
+        .find(|r| r.0 == name)
+        .map(|r| r.1)
+        .ok_or_else(|| {
+            PkiError::Invalid(format!(
+                "unknown revocation reason `{name}`: use one of {}",
+                REASONS.iter().map(|r| r.0).collect::<Vec<_>>().join(", ")
+            ))
+        })
 }
 
 /// Decodes lowercase or uppercase hex.

@@ -245,15 +245,5 @@ fn gt(t: OffsetDateTime) -> std::result::Result<OcspGeneralizedTime, der::Error>
 }
 
 fn reason_code(name: &str) -> Option<CrlReason> {
-    Some(match name {
-        "unspecified" => CrlReason::Unspecified,
-        "keyCompromise" => CrlReason::KeyCompromise,
-        "cACompromise" => CrlReason::CaCompromise,
-        "affiliationChanged" => CrlReason::AffiliationChanged,
-        "superseded" => CrlReason::Superseded,
-        "cessationOfOperation" => CrlReason::CessationOfOperation,
-        "certificateHold" => CrlReason::CertificateHold,
-        "privilegeWithdrawn" => CrlReason::PrivilegeWithdrawn,
-        _ => return None,
-    })
+    crate::ca::REASONS.iter().find(|r| r.0 == name).map(|r| r.2)
 }
