@@ -396,56 +396,52 @@ impl Verifier {
                     );
                 }
             }
-            let used = path.used.as_slice();
-            if report {
-                for der in used {
-                    if let Ok((_, c)) = X509Certificate::from_der(der) {
-                        v.chain.push(chain_entry(der, &c, "intermediate"));
-                    }
-                }
-                if let Some(a) = anchor {
-                    if let Ok((_, c)) = X509Certificate::from_der(&a.der) {
-                        v.chain.push(chain_entry(&a.der, &c, "anchor"));
-                    }
-                }
-            }
-            // Revocation: leaf, and with depth = chain each intermediate, each against its issuer.
-            // (subject, SPKI, may sign CRLs) of each issuer up the path.
-            let issuer_of = |c: &X509Certificate<'_>| {
-                (
-                    c.subject().as_raw().to_vec(),
-                    c.public_key().raw.to_vec(),
-                    may_sign_crls(c),
-                )
-            };
-            let mut issuers: Vec<(Vec<u8>, Vec<u8>, bool)> = used
+            // Each certificate of the path parsed once: for the report and for revocation.
+            let used: Vec<(&[u8], X509Certificate<'_>)> = path
+                .used
                 .iter()
                 .filter_map(|d| {
                     X509Certificate::from_der(d)
                         .ok()
-                        .map(|(_, c)| issuer_of(&c))
+                        .map(|(_, c)| (d.as_slice(), c))
                 })
                 .collect();
-            if let Some(a) = anchor {
-                let crl_sign = X509Certificate::from_der(&a.der)
-                    .map(|(_, c)| may_sign_crls(&c))
-                    .unwrap_or(true);
-                issuers.push((a.subject.clone(), a.spki.clone(), crl_sign));
-            }
-            let mut subjects: Vec<X509Certificate<'_>> = vec![leaf.clone()];
-            if self.revocation.policy().depth == Depth::Chain {
-                for d in used {
-                    if let Ok((_, c)) = X509Certificate::from_der(d) {
-                        subjects.push(c);
-                    }
+            let anchor_cert = anchor.and_then(|a| {
+                X509Certificate::from_der(&a.der)
+                    .ok()
+                    .map(|(_, c)| (a.der.as_slice(), c))
+            });
+            if report {
+                for (der, c) in &used {
+                    v.chain.push(chain_entry(der, c, "intermediate"));
+                }
+                if let Some((der, c)) = &anchor_cert {
+                    v.chain.push(chain_entry(der, c, "anchor"));
                 }
             }
+            // Revocation: leaf, and with depth = chain each intermediate, each against its issuer:
+            // (subject, SPKI, may sign CRLs) of each issuer up the path.
+            let mut issuers: Vec<(&[u8], &[u8], bool)> = used
+                .iter()
+                .map(|(_, c)| (c.subject().as_raw(), c.public_key().raw, may_sign_crls(c)))
+                .collect();
+            if let Some(a) = anchor {
+                let crl_sign = anchor_cert
+                    .as_ref()
+                    .map(|(_, c)| may_sign_crls(c))
+                    .unwrap_or(true);
+                issuers.push((&a.subject, &a.spki, crl_sign));
+            }
+            let mut subjects: Vec<&X509Certificate<'_>> = vec![&leaf];
+            if self.revocation.policy().depth == Depth::Chain {
+                subjects.extend(used.iter().map(|(_, c)| c));
+            }
             for (i, cert) in subjects.iter().enumerate() {
-                let Some((iname, ispki, crl_sign)) = issuers.get(i) else {
+                let Some(&(iname, ispki, crl_sign)) = issuers.get(i) else {
                     break;
                 };
                 let r = CertRef {
-                    issuer_may_sign_crls: *crl_sign,
+                    issuer_may_sign_crls: crl_sign,
                     name: common_name(cert),
                     serial: cert.raw_serial(),
                     crl_urls: crl_urls(cert),
