@@ -687,28 +687,25 @@ impl Engine {
             .unwrap_or_else(|p| p.into_inner())
             .get(url)
             .cloned();
+        // Fresh = not yet within `refresh_before` of nextUpdate: no need to fetch.
+        let fresh = |c: &IndexedCrl| {
+            c.next_update
+                .is_some_and(|n| now < n - self.policy.refresh_before)
+        };
         if let Some(c) = &cached {
-            let fresh = c
-                .next_update
-                .map(|n| now < n - self.policy.refresh_before)
-                .unwrap_or(false);
-            if fresh && c.issuer == issuer.subject {
+            if fresh(c) && c.issuer == issuer.subject {
                 self.counters.inc("crl-cache.hit");
                 return Ok(c.clone());
             }
         }
         if cached.is_none() {
             if let Some(c) = self.read_disk_cache(url, issuer) {
-                let fresh = c
-                    .next_update
-                    .map(|n| now < n - self.policy.refresh_before)
-                    .unwrap_or(false);
                 let c = Arc::new(c);
                 self.crl_cache
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .insert(url.to_string(), c.clone());
-                if fresh {
+                if fresh(&c) {
                     self.counters.inc("crl-disk.hit");
                     return Ok(c);
                 }
