@@ -285,7 +285,12 @@ impl Verifier {
                     .iter()
                     .any(|a| a.der.as_slice() == *der)
             {
-                v.warnings.push(format!("core.tls.313: the chain includes the root `{}` (position {}); send intermediates only", common_name(c), i + 2));
+                v.warnings.push(format!(
+                    "{}: the chain includes the root `{}` (position {}); send intermediates only",
+                    medmij_core::ids::CORE_TLS_313,
+                    common_name(c),
+                    i + 2
+                ));
             }
         }
 
