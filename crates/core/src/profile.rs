@@ -291,7 +291,7 @@ impl Sha256Fingerprint {
 
     /// Lowercase hex without separators.
     pub fn hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        crate::hex::encode(&self.0)
     }
 }
 

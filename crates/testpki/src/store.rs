@@ -258,7 +258,4 @@ pub fn pem_blocks(text: &str, label: &str) -> Result<Vec<Vec<u8>>> {
     Ok(out)
 }
 
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use medmij_core::hex::encode as hex;

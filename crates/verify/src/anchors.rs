@@ -27,6 +27,10 @@ pub struct Anchor {
     pub pinned: Option<String>,
     /// Not trusted from this instant (Unix seconds).
     pub trusted_until: Option<i64>,
+    /// The certificate's notBefore (Unix seconds).
+    pub not_before: i64,
+    /// The certificate's notAfter (Unix seconds): past it the anchor is not used.
+    pub not_after: i64,
     /// The file it came from.
     pub file: PathBuf,
 }
@@ -80,9 +84,7 @@ pub struct TrustStore {
     pub warnings: Vec<String>,
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+use medmij_core::hex::encode as hex;
 
 /// Every certificate in a PEM or DER file.
 pub fn read_certificates(path: &Path) -> Result<Vec<Vec<u8>>, AnchorError> {
@@ -202,6 +204,8 @@ impl TrustStore {
                 .and_then(|p| p.trusted_until)
                 .map(|t| t.unix_timestamp()),
             file: file.to_path_buf(),
+            not_before: x.validity().not_before.timestamp(),
+            not_after: x.validity().not_after.timestamp(),
             der,
         });
         Ok(())

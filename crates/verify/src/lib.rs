@@ -11,6 +11,7 @@ pub mod http;
 pub mod ocsp;
 pub mod refusal;
 pub mod revocation;
+pub mod rules;
 pub mod sigverify;
 pub mod singleflight;
 pub mod tls;

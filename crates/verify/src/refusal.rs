@@ -39,6 +39,7 @@ impl Alert {
 }
 
 /// The machine code of a refusal.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Code {
@@ -52,6 +53,8 @@ pub enum Code {
     AnchorNoLongerTrusted,
     /// An intermediate is not on the profile's allow-list.
     IntermediateNotAllowed,
+    /// The path's trust anchor is outside its own validity period.
+    AnchorExpired,
     /// A certificate in the path has expired.
     Expired,
     /// A certificate in the path is not yet valid.
@@ -70,6 +73,14 @@ pub enum Code {
     HostnameMismatch,
     /// Not on the MedMij whitelist.
     NotWhitelisted,
+    /// A wildcard name in a backchannel certificate (core.tls.314: whitelist names are exact,
+    /// PKIoverheid G4 forbids wildcards).
+    WildcardName,
+    /// An end-entity certificate with keyUsage keyCertSign (RFC 5280 §4.2.1.3).
+    LeafKeyCertSign,
+    /// A serial number or name that RFC 5280 does not allow (zero, negative or over 20 octets;
+    /// a string that does not decode as its type).
+    InvalidEncoding,
 }
 
 /// One reason a certificate is refused.
@@ -118,7 +129,11 @@ impl Code {
             Code::Malformed
             | Code::UnknownIssuer
             | Code::AnchorNoLongerTrusted
-            | Code::IntermediateNotAllowed => CORE_TLS_311,
+            | Code::IntermediateNotAllowed
+            | Code::AnchorExpired
+            | Code::LeafKeyCertSign
+            | Code::InvalidEncoding => CORE_TLS_311,
+            Code::WildcardName => CORE_TLS_314,
             Code::Expired | Code::NotYetValid | Code::EkuMissingServerAuth => CORE_TLS_311,
             Code::IncompleteChain => CORE_TLS_313,
             Code::BadSignature | Code::WeakKey => CORE_TLS_301,
@@ -144,21 +159,29 @@ impl Code {
             Code::RevocationUnknown => "revocation-unknown",
             Code::HostnameMismatch => "hostname-mismatch",
             Code::NotWhitelisted => "not-whitelisted",
+            Code::AnchorExpired => "anchor-expired",
+            Code::WildcardName => "wildcard-name",
+            Code::LeafKeyCertSign => "leaf-key-cert-sign",
+            Code::InvalidEncoding => "invalid-encoding",
         }
     }
 
     /// The one function that maps a refusal to a TLS alert.
     pub fn alert(self) -> Alert {
         match self {
-            Code::Malformed | Code::BadSignature | Code::WeakKey | Code::HostnameMismatch => {
-                Alert::BadCertificate
-            }
+            Code::Malformed
+            | Code::BadSignature
+            | Code::WeakKey
+            | Code::HostnameMismatch
+            | Code::WildcardName
+            | Code::LeafKeyCertSign
+            | Code::InvalidEncoding => Alert::BadCertificate,
             Code::UnknownIssuer
             | Code::IncompleteChain
             | Code::AnchorNoLongerTrusted
             | Code::IntermediateNotAllowed
             | Code::RevocationUnknown => Alert::UnknownCa,
-            Code::Expired | Code::NotYetValid => Alert::CertificateExpired,
+            Code::Expired | Code::NotYetValid | Code::AnchorExpired => Alert::CertificateExpired,
             Code::EkuMissingServerAuth => Alert::UnsupportedCertificate,
             Code::Revoked => Alert::CertificateRevoked,
             Code::NotWhitelisted => Alert::AccessDenied,
@@ -169,6 +192,10 @@ impl Code {
     pub fn rustls_error(self) -> CertificateError {
         match self.alert() {
             Alert::UnknownCa => CertificateError::UnknownIssuer,
+            // NotValidForName sends the same alert and says what happened.
+            Alert::BadCertificate if self == Code::HostnameMismatch => {
+                CertificateError::NotValidForName
+            }
             Alert::BadCertificate => CertificateError::BadEncoding,
             Alert::CertificateExpired => {
                 if self == Code::NotYetValid {
@@ -207,6 +234,10 @@ mod tests {
             RevocationUnknown,
             HostnameMismatch,
             NotWhitelisted,
+            AnchorExpired,
+            WildcardName,
+            LeafKeyCertSign,
+            InvalidEncoding,
         ] {
             let sent = AlertDescription::from(c.rustls_error());
             let want = match c.alert() {

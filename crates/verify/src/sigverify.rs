@@ -30,9 +30,7 @@ const ECDSA_SHA512: &str = "06082a8648ce3d040304";
 const RSA_PSS: &str = "06092a864886f70d01010a";
 const ED25519: &str = "06032b6570";
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+use medmij_core::hex::encode as hex;
 
 /// Picks the verification algorithm for an AlgorithmIdentifier (contents, without the outer
 /// SEQUENCE header) and the issuer key type.

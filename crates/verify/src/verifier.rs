@@ -7,7 +7,8 @@
 //! alike (core.tls.311). Leaf key strength, anchor cut-off dates, the intermediate allow-list,
 //! revocation and the whitelist come on top.
 
-use crate::anchors::TrustStore;
+use crate::anchors::{Anchor, TrustStore};
+use crate::rules;
 use crate::refusal::{Code, Refusal};
 use crate::revocation::{CertRef, Decision, Depth, Engine, Evidence};
 use crate::whitelist::Whitelist;
@@ -81,6 +82,7 @@ pub struct Verifier {
     static_whitelist: Option<Arc<Whitelist>>,
     intermediates: Option<Vec<Sha256Fingerprint>>,
     path_cache: std::sync::Mutex<std::collections::HashMap<[u8; 32], CachedPath>>,
+    forbid_wildcards: bool,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -115,10 +117,71 @@ fn path_key(end_entity: &[u8], intermediates: &[&[u8]]) -> [u8; 32] {
     out
 }
 
-/// Smallest RSA modulus accepted in a leaf (NCSC: < 2048 insufficient; core.tls.301).
-pub const MIN_RSA_BITS: usize = 2048;
+pub use crate::rules::MIN_RSA_BITS;
+
+/// Why a path ending at `a` is not acceptable at `now`: the anchor's own validity (older
+/// core.tls.311: "zolang de geldigheidsdatum niet is verlopen"; webpki does not check it) and
+/// the profile's cut-off date for it (the EV root after 2022-12-04).
+fn anchor_problem(a: &Anchor, now: i64) -> Option<(Code, String)> {
+    if now > a.not_after {
+        return Some((
+            Code::AnchorExpired,
+            format!(
+                "the path ends at `{}`, which expired at {}",
+                a.name,
+                crate::der_time::rfc3339(a.not_after)
+            ),
+        ));
+    }
+    if now < a.not_before {
+        return Some((
+            Code::AnchorExpired,
+            format!(
+                "the path ends at `{}`, which is valid only from {}",
+                a.name,
+                crate::der_time::rfc3339(a.not_before)
+            ),
+        ));
+    }
+    if let Some(until) = a.trusted_until.filter(|u| now >= *u) {
+        return Some((
+            Code::AnchorNoLongerTrusted,
+            format!(
+                "the path ends at `{}`, trusted only until {}",
+                a.name,
+                crate::der_time::rfc3339(until)
+            ),
+        ));
+    }
+    None
+}
 
 impl Verifier {
+    /// What is wrong with a candidate path webpki built (see `path_check` in `verify_inner`).
+    fn path_problem(&self, path: &webpki::VerifiedPath<'_>, now: i64) -> Option<(Code, String)> {
+        if let Some(list) = &self.intermediates {
+            for c in path.intermediate_certificates() {
+                let h = digest::digest(&digest::SHA256, c.der().as_ref());
+                if !list.iter().any(|f| f.0 == h.as_ref()) {
+                    let name = X509Certificate::from_der(c.der().as_ref())
+                        .map(|(_, x)| common_name(&x))
+                        .unwrap_or_else(|_| "?".into());
+                    return Some((
+                        Code::IntermediateNotAllowed,
+                        format!(
+                            "the path goes through `{name}` (SHA-256 {}), which is not on the profile's intermediate allow-list",
+                            medmij_core::hex::encode(h.as_ref())
+                        ),
+                    ));
+                }
+            }
+        }
+        let a = self
+            .anchors
+            .by_spki_value(path.anchor().subject_public_key_info.as_ref())?;
+        anchor_problem(a, now)
+    }
+
     /// A verifier trusting `anchors`, checking revocation with `revocation`.
     pub fn new(anchors: TrustStore, revocation: Arc<Engine>) -> Verifier {
         let webpki_anchors = anchors.webpki_anchors();
@@ -130,6 +193,7 @@ impl Verifier {
             static_whitelist: None,
             intermediates: None,
             path_cache: Default::default(),
+            forbid_wildcards: false,
         }
     }
 
@@ -148,6 +212,12 @@ impl Verifier {
     /// Enforces an intermediate allow-list (SHA-256 of each intermediate's DER).
     pub fn with_intermediate_allowlist(mut self, list: Vec<Sha256Fingerprint>) -> Verifier {
         self.intermediates = Some(list);
+        self
+    }
+
+    /// Refuses wildcard names in the leaf (the backchannel: core.tls.314).
+    pub fn forbid_wildcards(mut self) -> Verifier {
+        self.forbid_wildcards = true;
         self
     }
 
@@ -252,30 +322,27 @@ impl Verifier {
             }
         }
         let leaf_name = common_name(&leaf);
+        let sans = dns_names(&leaf);
 
-        // Leaf checks of our own (webpki would accept these).
-        let validity = leaf.validity();
-        if now > validity.not_after.timestamp() {
-            refuse(
-                &mut v,
-                Code::Expired,
-                format!("`{leaf_name}` expired at {}", validity.not_after),
-            );
-        } else if now < validity.not_before.timestamp() {
-            refuse(
-                &mut v,
-                Code::NotYetValid,
-                format!("`{leaf_name}` is valid only from {}", validity.not_before),
-            );
+        // Leaf rules of our own (webpki would accept these), then every sent certificate's
+        // serial and name encoding.
+        let mut leaf_rules = vec![
+            rules::validity(&leaf, now),
+            rules::leaf_eku_server_auth(&leaf),
+            rules::leaf_not_a_signer(&leaf),
+            rules::leaf_key(&leaf),
+            rules::serial_number(&leaf),
+            rules::name_strings(&leaf),
+        ];
+        if self.forbid_wildcards {
+            leaf_rules.push(rules::no_wildcard(&leaf, &sans));
         }
-        match leaf.extended_key_usage() {
-            Ok(Some(eku)) if eku.value.server_auth => {}
-            Ok(Some(_)) => refuse(&mut v, Code::EkuMissingServerAuth, format!("`{leaf_name}` has an EKU without serverAuth (TLS Web Server Authentication); core.tls.311 requires it for client certificates too")),
-            Ok(None) => refuse(&mut v, Code::EkuMissingServerAuth, format!("`{leaf_name}` has no EKU extension; core.tls.311 requires serverAuth")),
-            Err(e) => refuse(&mut v, Code::Malformed, format!("`{leaf_name}` EKU extension: {e}")),
+        for (_, c) in &parsed_inter {
+            leaf_rules.push(rules::serial_number(c));
+            leaf_rules.push(rules::name_strings(c));
         }
-        if let Some(why) = weak_key(&leaf) {
-            refuse(&mut v, Code::WeakKey, format!("`{leaf_name}` {why}"));
+        for (code, msg) in leaf_rules.into_iter().flatten() {
+            refuse(&mut v, code, msg);
         }
         for (i, (der, c)) in parsed_inter.iter().enumerate() {
             if c.subject() == c.issuer()
@@ -307,17 +374,20 @@ impl Verifier {
             .iter()
             .map(|d| CertificateDer::from(*d))
             .collect();
-        let allow = self.intermediates.clone();
-        let allow_check = move |path: &webpki::VerifiedPath<'_>| -> Result<(), webpki::Error> {
-            if let Some(list) = &allow {
-                for c in path.intermediate_certificates() {
-                    let h = digest::digest(&digest::SHA256, c.der().as_ref());
-                    if !list.iter().any(|f| f.0 == h.as_ref()) {
-                        return Err(webpki::Error::UnknownIssuer);
-                    }
+        // Checks on a candidate path, inside webpki's path building so that another path (through
+        // other intermediates, to another anchor) is tried when one fails: the allow-list, the
+        // anchor's own validity (webpki does not check it) and its cut-off date. The reason is
+        // kept here; webpki sees `CertDistrusted`, which outranks "unknown issuer" so it survives.
+        let path_refusal: std::cell::RefCell<Option<(Code, String)>> = Default::default();
+        let path_check = |path: &webpki::VerifiedPath<'_>| -> Result<(), webpki::Error> {
+            let found = self.path_problem(path, now);
+            match found {
+                None => Ok(()),
+                Some(r) => {
+                    path_refusal.borrow_mut().get_or_insert(r);
+                    Err(webpki::Error::CertDistrusted)
                 }
             }
-            Ok(())
         };
         let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(
             u64::try_from(now).unwrap_or(0),
@@ -332,7 +402,14 @@ impl Verifier {
             .unwrap_or_else(|p| p.into_inner())
             .get(&key)
             .cloned()
-            .filter(|c| now >= c.not_before && now <= c.not_after);
+            .filter(|c| now >= c.not_before && now <= c.not_after)
+            .filter(|c| {
+                // The anchor's own validity and cut-off are time-dependent: a cached path whose
+                // anchor no longer passes is built again (another path may still be good).
+                self.anchors
+                    .by_spki_value(&c.anchor_spki)
+                    .is_none_or(|a| anchor_problem(a, now).is_none())
+            });
         let path: Option<CachedPath> = match cached {
             Some(c) => Some(c),
             None => match ee.verify_for_usage(
@@ -342,7 +419,7 @@ impl Verifier {
                 time,
                 KeyUsage::server_auth(),
                 None,
-                Some(&allow_check),
+                Some(&path_check),
             ) {
                 Ok(p) => {
                     let used: Vec<Vec<u8>> = p
@@ -350,8 +427,8 @@ impl Verifier {
                         .map(|c| c.der().as_ref().to_vec())
                         .collect();
                     let (mut not_before, mut not_after) = (
-                        validity.not_before.timestamp(),
-                        validity.not_after.timestamp(),
+                        leaf.validity().not_before.timestamp(),
+                        leaf.validity().not_after.timestamp(),
                     );
                     for d in &used {
                         if let Ok((_, c)) = X509Certificate::from_der(d) {
@@ -373,11 +450,13 @@ impl Verifier {
                     Some(entry)
                 }
                 Err(e) => {
-                    let (code, msg) = match (&e, orphan(&leaf, &parsed_inter)) {
-                        (webpki::Error::UnknownIssuer, Some(missing)) => {
+                    let recorded = path_refusal.borrow_mut().take();
+                    let (code, msg) = match (&e, orphan(&leaf, &parsed_inter), recorded) {
+                        (webpki::Error::CertDistrusted, _, Some(r)) => r,
+                        (webpki::Error::UnknownIssuer | webpki::Error::InvalidSignatureForPublicKey, Some(missing), _) => {
                             (Code::IncompleteChain, format!("the chain sent with `{leaf_name}` is incomplete: `{missing}` was not sent, so the certificates after it do not connect"))
                         }
-                        _ => map_webpki(&e, &leaf_name, self.intermediates.is_some()),
+                        _ => map_webpki(&e, &leaf_name),
                     };
                     refuse(&mut v, code, msg);
                     None
@@ -386,21 +465,7 @@ impl Verifier {
         };
 
         if let Some(path) = &path {
-            // Which anchor, and is it still trusted (the EV root's cut-off)?
             let anchor = self.anchors.by_spki_value(&path.anchor_spki);
-            if let Some(a) = anchor {
-                if let Some(until) = a.trusted_until.filter(|u| now >= *u) {
-                    refuse(
-                        &mut v,
-                        Code::AnchorNoLongerTrusted,
-                        format!(
-                            "the path ends at `{}`, trusted only until {}",
-                            a.name,
-                            crate::der_time::rfc3339(until)
-                        ),
-                    );
-                }
-            }
             // Each certificate of the path parsed once: for the report and for revocation.
             let used: Vec<(&[u8], X509Certificate<'_>)> = path
                 .used
@@ -475,7 +540,6 @@ impl Verifier {
         }
 
         // Name and whitelist checks.
-        let sans = dns_names(&leaf);
         match peer {
             Peer::Server { hostname: Some(h) } => {
                 let name_ok = ServerName::try_from(h.as_str())
@@ -511,12 +575,14 @@ impl Verifier {
                     }
                 }
             }
-            Peer::Server { hostname: None } => {}
-            Peer::Client => {
+            // No hostname to compare (a report on a chain file, an embedding that did not pass
+            // the name): with a whitelist configured, the SANs are checked as for an inbound
+            // peer, so leaving the name out never skips the whitelist.
+            Peer::Server { hostname: None } | Peer::Client => {
                 if self.has_whitelist() {
                     match self.whitelist() {
                         Some(w) if sans.iter().any(|s| w.contains(s)) => {}
-                        Some(w) => refuse(&mut v, Code::NotWhitelisted, format!("none of the client certificate's SAN dNSNames ({}) is on the whitelist (Volgnummer {})", sans.join(", "), w.volgnummer)),
+                        Some(w) => refuse(&mut v, Code::NotWhitelisted, format!("none of the certificate's SAN dNSNames ({}) is on the whitelist (Volgnummer {})", sans.join(", "), w.volgnummer)),
                         None => refuse(&mut v, Code::NotWhitelisted, "no valid whitelist is loaded".into()),
                     }
                 }
@@ -524,40 +590,6 @@ impl Verifier {
         }
         v.accepted = v.reasons.is_empty();
         v
-    }
-}
-
-/// Why the leaf's key is not acceptable (NCSC certificate key table, core.tls.301): RSA of at
-/// least 2048 bits, ECDSA on P-256/P-384/P-521, or Ed25519/Ed448. webpki checks a leaf's key
-/// only when it verifies a handshake signature, so a verdict without a handshake needs this.
-fn weak_key(leaf: &X509Certificate<'_>) -> Option<String> {
-    use x509_parser::public_key::PublicKey;
-    let alg = leaf.public_key().algorithm.algorithm.to_id_string();
-    match leaf.public_key().parsed() {
-        Ok(PublicKey::RSA(rsa)) if rsa.key_size() < MIN_RSA_BITS => Some(format!(
-            "has an RSA-{} key; at least {MIN_RSA_BITS} bits are required (NCSC: insufficient)",
-            rsa.key_size()
-        )),
-        Ok(PublicKey::RSA(_)) => None,
-        Ok(PublicKey::EC(_)) => {
-            let curve = leaf
-                .public_key()
-                .algorithm
-                .parameters
-                .as_ref()
-                .and_then(|p| p.as_oid().ok())
-                .map(|o| o.to_id_string())
-                .unwrap_or_default();
-            match curve.as_str() {
-                "1.2.840.10045.3.1.7" | "1.3.132.0.34" | "1.3.132.0.35" => None,
-                other => Some(format!(
-                    "has an EC key on curve {other}, which the NCSC table does not rate sufficient"
-                )),
-            }
-        }
-        _ if alg == "1.3.101.112" || alg == "1.3.101.113" => None,
-        Ok(PublicKey::DSA(_)) => Some("has a DSA key (NCSC: insufficient)".into()),
-        _ => Some(format!("has a key of type {alg}, which is not accepted")),
     }
 }
 
@@ -595,30 +627,25 @@ fn orphan(leaf: &X509Certificate<'_>, inter: &[(&[u8], X509Certificate<'_>)]) ->
     used.iter().any(|u| !u).then_some(break_at)
 }
 
-fn map_webpki(e: &webpki::Error, leaf: &str, allowlist: bool) -> (Code, String) {
+/// webpki's error for a failed path, as our code. webpki ranks a bad signature above "unknown
+/// issuer", so a chain whose names match a trusted CA but whose keys do not (a look-alike
+/// hierarchy) surfaces as `InvalidSignatureForPublicKey`: that is a chain that does not end at a
+/// listed root (core.tls.311, unknown_ca), not a weak algorithm (core.tls.301).
+fn map_webpki(e: &webpki::Error, leaf: &str) -> (Code, String) {
     use webpki::Error as E;
     match e {
-        E::UnknownIssuer if allowlist => (Code::UnknownIssuer, format!("no path from `{leaf}` to a trusted anchor through allowed intermediates")),
+        E::InvalidSignatureForPublicKey => (Code::UnknownIssuer, format!("no path from `{leaf}` to a trusted anchor: a certificate named like its issuer does not carry the signature of that issuer's trusted key (a look-alike or forged chain)")),
         E::UnknownIssuer => (Code::UnknownIssuer, format!("no path from `{leaf}` to a trusted anchor (missing intermediate, or an untrusted root)")),
         E::CertExpired { .. } => (Code::Expired, format!("a certificate in the path of `{leaf}` has expired: {e:?}")),
         E::CertNotValidYet { .. } => (Code::NotYetValid, format!("a certificate in the path of `{leaf}` is not yet valid: {e:?}")),
         E::RequiredEkuNotFoundContext(_) => (Code::EkuMissingServerAuth, format!("a certificate in the path of `{leaf}` has an EKU without serverAuth")),
-        E::InvalidSignatureForPublicKey => (Code::BadSignature, format!("a signature in the path of `{leaf}` does not verify")),
         E::UnsupportedSignatureAlgorithmContext(_) | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => (Code::BadSignature, format!("the path of `{leaf}` uses a signature algorithm that is not accepted (e.g. SHA-1): {e:?}")),
         E::CaUsedAsEndEntity | E::EndEntityUsedAsCa => (Code::UnknownIssuer, format!("`{leaf}`: {e}")),
         other => (Code::Malformed, format!("`{leaf}`: path validation failed: {other}")),
     }
 }
 
-/// The subject CN, or the whole DN when there is none.
-pub fn common_name(c: &X509Certificate<'_>) -> String {
-    c.subject()
-        .iter_common_name()
-        .next()
-        .and_then(|n| n.as_str().ok())
-        .map(str::to_string)
-        .unwrap_or_else(|| c.subject().to_string())
-}
+pub use crate::rules::common_name;
 
 /// SAN dNSNames.
 pub fn dns_names(c: &X509Certificate<'_>) -> Vec<String> {

@@ -259,10 +259,11 @@ fn the_intermediate_allow_list_refuses_chains_through_other_intermediates() {
     let v = only_domain.verify(&c[0], &inter, &Peer::Client, None, now());
     assert_eq!(
         v.reasons.iter().map(|r| r.code).collect::<Vec<_>>(),
-        vec![Code::UnknownIssuer]
+        vec![Code::IntermediateNotAllowed]
     );
+    assert_eq!(v.reasons[0].alert().name(), "unknown_ca");
     assert!(
-        v.reasons[0].message.contains("allowed intermediates"),
+        v.reasons[0].message.contains("allow-list"),
         "{}",
         v.reasons[0].message
     );

@@ -147,7 +147,13 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         ..Policy::default()
     };
     let engine = Arc::new(Engine::new(policy, http.clone(), crl_files));
+    if a.whitelist.is_some() && a.peer == "server" && a.hostname.is_none() {
+        bail!("--whitelist: a server peer is checked against the whitelist by the hostname connected to; give --hostname (or --peer client to check the certificate's SAN dNSNames)");
+    }
     let mut verifier = Verifier::new(anchors, engine);
+    if a.role == "backchannel" {
+        verifier = verifier.forbid_wildcards();
+    }
     if profile.backchannel.enforce_intermediates && a.role == "backchannel" {
         verifier = verifier.with_intermediate_allowlist(profile.backchannel.intermediates.clone());
     }
