@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod atomic_file;
 pub mod hex;
 pub mod ncsc;
 pub mod outcome;

@@ -212,14 +212,9 @@ impl PkiDir {
     }
 }
 
-/// Writes a file through a temporary sibling and a rename, so a reader never sees half a file.
+/// Writes a file atomically ([`medmij_core::atomic_file`]), so a reader never sees half a file.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(PkiError::io(parent))?;
-    }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, data).map_err(PkiError::io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(PkiError::io(path))
+    medmij_core::atomic_file::write(path, data).map_err(PkiError::io(path))
 }
 
 /// PEM-encodes DER with a label.

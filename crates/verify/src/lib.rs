@@ -15,5 +15,6 @@ pub mod rules;
 pub mod sigverify;
 pub mod singleflight;
 pub mod tls;
+pub mod tls_policy;
 pub mod verifier;
 pub mod whitelist;

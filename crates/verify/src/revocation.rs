@@ -786,15 +786,7 @@ impl Engine {
 
     fn write_disk_cache(&self, url: &str, der: &[u8]) {
         let Some(p) = self.disk_path(url) else { return };
-        let write = || -> std::io::Result<()> {
-            if let Some(d) = p.parent() {
-                std::fs::create_dir_all(d)?;
-            }
-            let tmp = p.with_extension("tmp");
-            std::fs::write(&tmp, der)?;
-            std::fs::rename(&tmp, &p)
-        };
-        if let Err(e) = write() {
+        if let Err(e) = medmij_core::atomic_file::write(&p, der) {
             tracing::warn!(path = %p.display(), error = %e, "cannot write the CRL disk cache");
         }
     }

@@ -331,12 +331,15 @@ impl Store {
                 });
             }
         }
-        if let Some(p) = &self.persist {
-            persist(p, &bytes)
-                .map_err(|e| WhitelistError::Unavailable(format!("{}: {e}", p.display())))?;
-        }
+        // The newer list takes effect first: a state directory that cannot be written must not
+        // keep a node that was removed from the list connected. The persist error is logged.
         let w = Arc::new(w);
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(w.clone());
+        if let Some(p) = &self.persist {
+            if let Err(e) = persist(p, &bytes) {
+                tracing::warn!(path = %p.display(), error = %e, volgnummer = w.volgnummer, "whitelist in force, but its last-good copy could not be written");
+            }
+        }
         Ok(w)
     }
 
@@ -381,12 +384,7 @@ impl Drop for RefreshHandle {
 }
 
 fn persist(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(d) = path.parent() {
-        std::fs::create_dir_all(d)?;
-    }
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(tmp, path)
+    medmij_core::atomic_file::write(path, bytes)
 }
 
 #[cfg(test)]
@@ -519,6 +517,27 @@ mod tests {
         }
         assert!(store.current().unwrap().contains("b.example"));
         drop(handle);
+    }
+
+    #[test]
+    fn an_unwritable_state_path_never_blocks_a_list_or_a_newer_one() {
+        let t = tempfile::tempdir().unwrap();
+        let src = t.path().join("wl.xml");
+        // The state "directory" is a regular file: nothing can be persisted under it.
+        std::fs::write(t.path().join("state"), "not a directory").unwrap();
+        let store = Store::new(
+            Source::File(src.clone()),
+            HttpClient::default(),
+            Some(t.path().join("state/whitelist.xml")),
+            false,
+        );
+        std::fs::write(&src, xml(T, "10", &["a.example", "removed.example"])).unwrap();
+        let (w, err) = store.load();
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(w.unwrap().volgnummer, 10);
+        std::fs::write(&src, xml(T, "11", &["a.example"])).unwrap();
+        assert_eq!(store.refresh().unwrap().volgnummer, 11);
+        assert!(!store.current().unwrap().contains("removed.example"));
     }
 
     #[test]

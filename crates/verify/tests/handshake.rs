@@ -215,9 +215,110 @@ fn client_refuses_a_server_off_the_whitelist_or_with_the_wrong_name() {
         matches!(
             ce,
             Some(Error::InvalidCertificate(
-                rustls::CertificateError::BadEncoding
+                rustls::CertificateError::NotValidForName
             ))
         ),
         "{ce:?}"
     );
+}
+
+fn whitelist_xml(volgnummer: u64, hosts: &[&str]) -> String {
+    let nodes: String = hosts
+        .iter()
+        .map(|h| format!("<MedMijNode><Hostname>{h}</Hostname></MedMijNode>"))
+        .collect();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Whitelist xmlns=\"{}\"><Tijdstempel>2026-01-01T00:00:00+01:00</Tijdstempel><Volgnummer>{volgnummer}</Volgnummer><MedMijNodes>{nodes}</MedMijNodes></Whitelist>\n",
+        medmij_verify::whitelist::NAMESPACE
+    )
+}
+
+/// One handshake over fresh connections from the given configs (which keep their session
+/// caches): the errors and how the handshake went.
+fn handshake_with(
+    server_cfg: &Arc<ServerConfig>,
+    client_cfg: &Arc<ClientConfig>,
+    sni: &str,
+) -> (Option<Error>, Option<Error>, Option<rustls::HandshakeKind>) {
+    let mut server = ServerConnection::new(server_cfg.clone()).unwrap();
+    let mut client =
+        ClientConnection::new(client_cfg.clone(), ServerName::try_from(sni.to_string()).unwrap())
+            .unwrap();
+    let (ce, se) = handshake(&mut client, &mut server);
+    (ce, se, client.handshake_kind())
+}
+
+/// Issue: a resumed handshake skips the verifier, and each resumption issues new tickets. The
+/// policy's backchannel configs resume nothing, so a whitelist update that removes both nodes
+/// refuses the very next connection. The same scenario with rustls' default session settings
+/// shows what the test would catch: the connections resume and succeed.
+#[test]
+fn backchannel_configs_never_resume_so_every_session_is_checked_again() {
+    use medmij_verify::tls_policy::{Strictness, TlsPolicy};
+    use medmij_verify::whitelist::{Source, Store};
+    let pki = live_pki(false);
+    let t = tempfile::tempdir().unwrap();
+    let wl = t.path().join("whitelist.xml");
+    let (server_host, client_host) = ("za.zorgaanbieder.example", "pgo.pgo-leverancier.example");
+    std::fs::write(&wl, whitelist_xml(10, &[server_host, client_host])).unwrap();
+    let store = Arc::new(Store::new(
+        Source::File(wl.clone()),
+        medmij_verify::http::HttpClient::default(),
+        None,
+        false,
+    ));
+    assert!(store.load().1.is_none());
+    let verifier =
+        Arc::new(verifier(&pki, Policy::default()).with_whitelist_store(store.clone()));
+    let policy = TlsPolicy::new(&medmij_core::Profile::default_profile(), Strictness::Standard)
+        .unwrap();
+    let (sc, sk) = creds(&pki, "g1-za");
+    let (cc, ck) = creds(&pki, "g1-pgo");
+
+    // Control: rustls' defaults (session cache, tickets, client resumption) resume.
+    let mut default_server = policy
+        .backchannel_server(verifier.clone(), sc.clone(), sk.clone_key())
+        .unwrap();
+    default_server.session_storage = rustls::server::ServerSessionMemoryCache::new(256);
+    default_server.send_tls13_tickets = 2;
+    let mut default_client = policy
+        .backchannel_client(verifier.clone(), cc.clone(), ck.clone_key())
+        .unwrap();
+    default_client.resumption = rustls::client::Resumption::default();
+    let (ds, dc) = (Arc::new(default_server), Arc::new(default_client));
+    let first = handshake_with(&ds, &dc, server_host);
+    assert!(first.0.is_none() && first.1.is_none(), "{first:?}");
+
+    // The policy's configs.
+    let server = Arc::new(policy.backchannel_server(verifier.clone(), sc, sk).unwrap());
+    let client = Arc::new(policy.backchannel_client(verifier.clone(), cc, ck).unwrap());
+    for _ in 0..2 {
+        let (ce, se, kind) = handshake_with(&server, &client, server_host);
+        assert!(ce.is_none() && se.is_none(), "{ce:?} {se:?}");
+        assert_eq!(kind, Some(rustls::HandshakeKind::Full));
+    }
+
+    // Both nodes leave the whitelist.
+    std::fs::write(&wl, whitelist_xml(11, &["someone-else.example"])).unwrap();
+    assert_eq!(store.refresh().unwrap().volgnummer, 11);
+
+    for i in 0..3 {
+        let (ce, se, kind) = handshake_with(&ds, &dc, server_host);
+        assert!(
+            ce.is_none() && se.is_none() && kind == Some(rustls::HandshakeKind::Resumed),
+            "control {i}: default session settings should resume past the whitelist: {ce:?} {se:?} {kind:?}"
+        );
+    }
+    for i in 0..3 {
+        let (ce, se, _) = handshake_with(&server, &client, server_host);
+        assert!(
+            matches!(
+                ce,
+                Some(Error::InvalidCertificate(
+                    rustls::CertificateError::ApplicationVerificationFailure
+                ))
+            ),
+            "connection {i} after the update: client error {ce:?}, server error {se:?}"
+        );
+    }
 }

@@ -1,0 +1,203 @@
+//! The one TLS policy: a profile becomes the rustls `CryptoProvider` and the server and client
+//! configurations every tool uses (the gateway's listeners, outbound backchannel calls, the
+//! client probe). Nothing else assembles a rustls config by hand.
+//!
+//! **Session resumption is off on the backchannel.** rustls does not call the certificate
+//! verifier on a resumed handshake (neither `verify_client_cert` nor `verify_server_cert`), and
+//! every resumption issues new tickets, so a chain of resumptions would keep a node connected
+//! after its certificate was revoked or it left the whitelist. core.tls.309 asks for the check
+//! "at the start of every session", so backchannel server configs keep no session cache and send
+//! no tickets, and backchannel client configs never offer a session to resume. The cost is one
+//! full handshake (a certificate chain, two signatures, a key exchange) per connection, about a
+//! millisecond of CPU on this machine with the warm verifier caches; connection reuse (HTTP
+//! keep-alive, HTTP/2) is the cheaper way to save handshakes and keeps the check per session.
+
+use crate::tls::{MedmijClientVerifier, MedmijServerVerifier};
+use crate::verifier::Verifier;
+use medmij_core::ncsc::{self, Item, Level};
+use medmij_core::wire::{CipherSuite, NamedGroup, ProtocolVersion};
+use medmij_core::Profile;
+use rustls::client::Resumption;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::NoServerSessionStorage;
+use rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
+use std::sync::Arc;
+
+/// Why a configuration could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// The profile leaves nothing rustls can negotiate (no version, suite or group).
+    #[error("profile {profile}: no {what} that rustls supports is allowed")]
+    NothingAllowed {
+        /// The profile's id.
+        profile: String,
+        /// versions, cipher suites or key-exchange groups.
+        what: &'static str,
+    },
+    /// rustls refused the combination (e.g. a key that does not match the certificate).
+    #[error("TLS configuration: {0}")]
+    Rustls(#[from] rustls::Error),
+}
+
+/// How strictly the NCSC levels are applied: `Strict` drops what the table rates only
+/// sufficient (core.tls.301 asks for good; sufficient is a fallback an operator may switch off).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Strictness {
+    /// Good and sufficient parameters, good first.
+    #[default]
+    Standard,
+    /// Good parameters only.
+    Strict,
+}
+
+/// The TLS policy of one profile.
+#[derive(Clone, Debug)]
+pub struct TlsPolicy {
+    profile_id: String,
+    provider: Arc<CryptoProvider>,
+    versions: Vec<&'static SupportedProtocolVersion>,
+}
+
+fn allowed(level: Level, strictness: Strictness) -> bool {
+    match strictness {
+        Strictness::Standard => matches!(level, Level::Good | Level::Sufficient),
+        Strictness::Strict => level == Level::Good,
+    }
+}
+
+impl TlsPolicy {
+    /// The policy of `profile`: aws-lc-rs' suites and groups that the profile's NCSC edition
+    /// rates good (and sufficient, unless strict), good first and otherwise in rustls' order;
+    /// the versions the profile lets a server offer.
+    pub fn new(profile: &Profile, strictness: Strictness) -> Result<TlsPolicy, PolicyError> {
+        let base = rustls::crypto::aws_lc_rs::default_provider();
+        let level = |item| ncsc::level(profile.ncsc, item);
+        let nothing = |what| PolicyError::NothingAllowed {
+            profile: profile.id.clone(),
+            what,
+        };
+        let mut suites: Vec<_> = base
+            .cipher_suites
+            .iter()
+            .copied()
+            .map(|s| {
+                (
+                    level(Item::CipherSuite(CipherSuite(u16::from(s.suite())))),
+                    s,
+                )
+            })
+            .filter(|(l, _)| allowed(*l, strictness))
+            .collect();
+        suites.sort_by_key(|(l, _)| *l);
+        let mut groups: Vec<_> = base
+            .kx_groups
+            .iter()
+            .copied()
+            .map(|g| (level(Item::Group(NamedGroup(u16::from(g.name())))), g))
+            .filter(|(l, _)| allowed(*l, strictness))
+            .collect();
+        groups.sort_by_key(|(l, _)| *l);
+        let versions: Vec<&'static SupportedProtocolVersion> = rustls::ALL_VERSIONS
+            .iter()
+            .copied()
+            .filter(|v| {
+                let pv = ProtocolVersion(u16::from(v.version));
+                profile.versions.server_allowed.iter().any(|a| a.0 == pv)
+                    && allowed(level(Item::Version(pv)), strictness)
+            })
+            .collect();
+        if suites.is_empty() {
+            return Err(nothing("cipher suites"));
+        }
+        if groups.is_empty() {
+            return Err(nothing("key-exchange groups"));
+        }
+        if versions.is_empty() {
+            return Err(nothing("versions"));
+        }
+        let provider = CryptoProvider {
+            cipher_suites: suites.into_iter().map(|(_, s)| s).collect(),
+            kx_groups: groups.into_iter().map(|(_, g)| g).collect(),
+            ..base
+        };
+        Ok(TlsPolicy {
+            profile_id: profile.id.clone(),
+            provider: Arc::new(provider),
+            versions,
+        })
+    }
+
+    /// The provider: suites and groups in preference order.
+    pub fn provider(&self) -> &Arc<CryptoProvider> {
+        &self.provider
+    }
+
+    /// The versions offered.
+    pub fn versions(&self) -> &[&'static SupportedProtocolVersion] {
+        &self.versions
+    }
+
+    /// A backchannel listener: requires a client certificate (core.tls.308) and verifies it
+    /// with `verifier` on every handshake; no session cache, no tickets (see the module doc).
+    pub fn backchannel_server(
+        &self,
+        verifier: Arc<Verifier>,
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    ) -> Result<ServerConfig, PolicyError> {
+        let mut cfg = ServerConfig::builder_with_provider(self.provider.clone())
+            .with_protocol_versions(&self.versions)?
+            .with_client_cert_verifier(Arc::new(MedmijClientVerifier::new(
+                verifier,
+                self.provider.clone(),
+            )))
+            .with_single_cert(chain, key)?;
+        cfg.session_storage = Arc::new(NoServerSessionStorage {});
+        cfg.send_tls13_tickets = 0;
+        cfg.max_early_data_size = 0;
+        Ok(cfg)
+    }
+
+    /// A frontchannel listener: never requests a client certificate (core.tls.308).
+    pub fn frontchannel_server(
+        &self,
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    ) -> Result<ServerConfig, PolicyError> {
+        let mut cfg = ServerConfig::builder_with_provider(self.provider.clone())
+            .with_protocol_versions(&self.versions)?
+            .with_no_client_auth()
+            .with_single_cert(chain, key)?;
+        // No 0-RTT: early data is application data before the handshake completes (core.tls.303).
+        cfg.max_early_data_size = 0;
+        Ok(cfg)
+    }
+
+    /// An outbound backchannel client: presents `chain`, verifies the server with `verifier`
+    /// on every handshake, never resumes (see the module doc).
+    pub fn backchannel_client(
+        &self,
+        verifier: Arc<Verifier>,
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    ) -> Result<ClientConfig, PolicyError> {
+        let mut cfg = ClientConfig::builder_with_provider(self.provider.clone())
+            .with_protocol_versions(&self.versions)?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(MedmijServerVerifier::new(
+                verifier,
+                self.provider.clone(),
+            )))
+            .with_client_auth_cert(chain, key)?;
+        cfg.resumption = Resumption::disabled();
+        cfg.enable_early_data = false;
+        Ok(cfg)
+    }
+
+    /// The profile this policy was made from.
+    pub fn profile_id(&self) -> &str {
+        &self.profile_id
+    }
+}
