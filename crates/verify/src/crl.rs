@@ -6,7 +6,7 @@
 //! inline, no per-entry allocation). Everything read from the CRL is bounds-checked.
 
 use crate::der_time::{parse_time, rfc3339};
-use crate::sigverify::{self, contents, sequence_elements, tlv_len, SigError};
+use crate::sigverify::{self, contents, elements, sequence_elements, tlv_len, SigError};
 use std::collections::HashSet;
 
 const OID_CRL_NUMBER: &[u8] = &[0x55, 0x1d, 0x14];
@@ -50,6 +50,16 @@ pub enum CrlError {
         /// The extension OID.
         oid: String,
     },
+    /// An issuingDistributionPoint this verifier cannot honour (RFC 5280 §5.2.5): an indirect
+    /// CRL, a CRL of attribute certificates only, a distribution point named relative to the
+    /// issuer. Refused rather than misread as a complete CRL.
+    #[error("{source_name}: unusable issuingDistributionPoint: {what}")]
+    UnsupportedScope {
+        /// Where it came from.
+        source_name: String,
+        /// What the extension says.
+        what: String,
+    },
     /// Signed by someone else than the certificate's issuer.
     #[error("{source_name}: CRL issuer does not match the certificate's issuer")]
     IssuerMismatch {
@@ -83,6 +93,54 @@ pub fn normalize_serial(s: &[u8]) -> &[u8] {
     s
 }
 
+/// RFC 5280 §5.3.1 reason flags (BIT STRING bits 1–8: keyCompromise … aACompromise), as a mask.
+pub type ReasonFlags = u16;
+/// Every reason a certificate can be revoked for: a set of CRLs whose scopes together cover this
+/// mask is complete for reasons (RFC 5280 §6.3.3 (b)(2)(iii) and the reasons_mask of §6.3.3).
+pub const ALL_REASONS: ReasonFlags = 0b1_1111_1110;
+
+/// What a CRL covers, from its issuingDistributionPoint (RFC 5280 §5.2.5). A CRL without the
+/// extension covers every certificate of its issuer for every reason.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// The distribution point's fullName URIs, when the IDP names one: the CRL then answers only
+    /// for certificates whose cRLDistributionPoints name one of them.
+    pub dp_uris: Option<Vec<String>>,
+    /// onlyContainsUserCerts: never an answer for a CA certificate.
+    pub only_user: bool,
+    /// onlyContainsCACerts: never an answer for an end entity.
+    pub only_ca: bool,
+    /// onlySomeReasons: complete only together with CRLs covering the other reasons.
+    pub reasons: Option<ReasonFlags>,
+}
+
+impl Scope {
+    /// Whether the CRL may answer for a certificate that is (not) a CA and names `cert_dps` as
+    /// its CRL distribution points; `Err` says why not.
+    pub fn covers(&self, is_ca: bool, cert_dps: &[String]) -> Result<(), String> {
+        if self.only_ca && !is_ca {
+            return Err("the CRL covers CA certificates only (onlyContainsCACerts)".into());
+        }
+        if self.only_user && is_ca {
+            return Err("the CRL covers end-entity certificates only (onlyContainsUserCerts)".into());
+        }
+        if let Some(uris) = &self.dp_uris {
+            if !uris.iter().any(|u| cert_dps.iter().any(|d| d == u)) {
+                return Err(format!(
+                    "the CRL is the partition for {}, which the certificate does not name as its distribution point",
+                    uris.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The reasons the CRL covers.
+    pub fn reason_mask(&self) -> ReasonFlags {
+        self.reasons.unwrap_or(ALL_REASONS)
+    }
+}
+
 /// A parsed, verified CRL.
 #[derive(Clone)]
 pub struct IndexedCrl {
@@ -92,10 +150,15 @@ pub struct IndexedCrl {
     pub issuer: Vec<u8>,
     /// thisUpdate (Unix seconds).
     pub this_update: i64,
-    /// nextUpdate, if present.
+    /// nextUpdate (RFC 5280 §5.1.2.5: conforming CAs MUST include it; a CRL without it is
+    /// refused, since it could never go stale).
     pub next_update: Option<i64>,
     /// cRLNumber as hex, if present.
     pub number: Option<String>,
+    /// cRLNumber, leading zeros removed (compare with [`IndexedCrl::is_newer_than`]).
+    pub number_value: Vec<u8>,
+    /// What the CRL covers (issuingDistributionPoint).
+    pub scope: Scope,
     /// Size of the DER.
     pub der_len: usize,
     serials: HashSet<SerialKey>,
@@ -184,6 +247,8 @@ impl IndexedCrl {
             j += 1;
         }
         let mut number = None;
+        let mut number_value = Vec::new();
+        let mut scope = Scope::default();
         if let Some(ext) = tbs_el.get(j) {
             if ext[0] != 0xa0 {
                 return Err(bad("unexpected element after revokedCertificates"));
@@ -205,11 +270,18 @@ impl IndexedCrl {
                         ))
                     }
                     OID_CRL_NUMBER => {
-                        number = contents(value)
+                        let n = contents(value)
+                            .filter(|n| n.first() == Some(&0x02))
                             .and_then(contents)
-                            .map(|n| n.iter().map(|b| format!("{b:02x}")).collect())
+                            .filter(|n| !n.is_empty() && n[0] & 0x80 == 0)
+                            .ok_or_else(|| bad("cRLNumber is not a non-negative INTEGER"))?;
+                        number_value = normalize_serial(n).to_vec();
+                        number = Some(medmij_core::hex::encode(n));
                     }
-                    OID_AUTHORITY_KEY_IDENTIFIER | OID_ISSUING_DISTRIBUTION_POINT => {}
+                    OID_ISSUING_DISTRIBUTION_POINT => {
+                        scope = parse_idp(value, source)?;
+                    }
+                    OID_AUTHORITY_KEY_IDENTIFIER => {}
                     _ if critical => {
                         return Err(CrlError::UnsupportedCritical {
                             source_name: source.into(),
@@ -220,6 +292,13 @@ impl IndexedCrl {
                 }
             }
             j += 1;
+        }
+        if next_update.is_none() {
+            // RFC 5280 §5.1.2.5: conforming CRL issuers MUST include nextUpdate. Without it a CRL
+            // never goes stale, so one from years ago would pass as current.
+            return Err(bad(
+                "no nextUpdate (RFC 5280 §5.1.2.5 requires one; without it the CRL could never go stale)",
+            ));
         }
         if number.is_none() {
             // RFC 5280 §5.2.3: conforming CRL issuers MUST include the CRL number; without it two
@@ -297,10 +376,19 @@ impl IndexedCrl {
             this_update,
             next_update,
             number,
+            number_value,
+            scope,
             der_len: der.len(),
             serials,
             long_serials,
         })
+    }
+
+    /// Whether this CRL's cRLNumber is greater than `other`'s (RFC 5280 §5.2.3: numbers increase
+    /// monotonically per issuer and scope), so a replayed older CRL never replaces a newer one.
+    pub fn is_newer_than(&self, other: &IndexedCrl) -> bool {
+        (self.number_value.len(), &self.number_value)
+            > (other.number_value.len(), &other.number_value)
     }
 
     /// Whether `serial` (as in the certificate, sign padding allowed) is listed.
@@ -338,6 +426,103 @@ impl IndexedCrl {
                 .sum::<usize>()
             + self.issuer.len()
     }
+}
+
+/// Parses the issuingDistributionPoint extension value (an OCTET STRING holding the SEQUENCE).
+fn parse_idp(value: &[u8], source: &str) -> Result<Scope, CrlError> {
+    let unusable = |what: &str| CrlError::UnsupportedScope {
+        source_name: source.to_string(),
+        what: what.to_string(),
+    };
+    let bad = |what: &str| CrlError::Malformed {
+        source_name: source.to_string(),
+        what: format!("issuingDistributionPoint: {what}"),
+    };
+    let seq = contents(value)
+        .and_then(sequence_elements)
+        .ok_or_else(|| bad("not a SEQUENCE"))?;
+    let boolean = |e: &[u8]| -> Result<bool, CrlError> {
+        match contents(e) {
+            Some([0xff]) => Ok(true),
+            Some([0x00]) => Ok(false),
+            _ => Err(bad("a flag is not a BOOLEAN")),
+        }
+    };
+    let mut scope = Scope::default();
+    for e in seq {
+        match e[0] {
+            // distributionPoint [0] DistributionPointName
+            0xa0 => {
+                let name = contents(e)
+                    .and_then(elements)
+                    .ok_or_else(|| bad("distributionPoint"))?;
+                match name.as_slice() {
+                    // fullName [0] GeneralNames: the URIs ([6] IA5String) are what certificates name.
+                    [full] if full[0] == 0xa0 => {
+                        let mut uris = Vec::new();
+                        for g in contents(full)
+                            .and_then(elements)
+                            .ok_or_else(|| bad("fullName"))?
+                        {
+                            if g[0] == 0x86 {
+                                let u = contents(g).ok_or_else(|| bad("URI"))?;
+                                uris.push(String::from_utf8_lossy(u).into_owned());
+                            }
+                        }
+                        scope.dp_uris = Some(uris);
+                    }
+                    [rel] if rel[0] == 0xa1 => {
+                        return Err(unusable(
+                            "the distribution point is named relative to the CRL issuer (nameRelativeToCRLIssuer)",
+                        ))
+                    }
+                    _ => return Err(bad("distributionPoint name")),
+                }
+            }
+            0x81 => scope.only_user = boolean(e)?,
+            0x82 => scope.only_ca = boolean(e)?,
+            // onlySomeReasons [3] ReasonFlags (BIT STRING, implicit): bits 1..8 in the first two
+            // content octets after the unused-bits count.
+            0x83 => {
+                let bits = contents(e)
+                    .filter(|b| !b.is_empty() && b.len() <= 3)
+                    .ok_or_else(|| bad("onlySomeReasons"))?;
+                let hi = u16::from(bits.get(1).copied().unwrap_or(0));
+                let lo = u16::from(bits.get(2).copied().unwrap_or(0));
+                // Bit 0 is the most significant bit of the first octet: map to mask bit n.
+                let mut mask: ReasonFlags = 0;
+                for n in 0..9u16 {
+                    let set = if n < 8 {
+                        hi & (0x80 >> n) != 0
+                    } else {
+                        lo & 0x80 != 0
+                    };
+                    if set {
+                        mask |= 1 << n;
+                    }
+                }
+                scope.reasons = Some(mask & ALL_REASONS);
+            }
+            0x84 if boolean(e)? => {
+                return Err(unusable(
+                    "indirectCRL: entries for other issuers are not supported",
+                ))
+            }
+            0x85 if boolean(e)? => {
+                return Err(unusable(
+                    "onlyContainsAttributeCerts: the CRL covers attribute certificates only",
+                ))
+            }
+            0x84 | 0x85 => {}
+            _ => return Err(bad("unknown element")),
+        }
+    }
+    if scope.only_user && scope.only_ca {
+        return Err(bad(
+            "onlyContainsUserCerts and onlyContainsCACerts are both set",
+        ));
+    }
+    Ok(scope)
 }
 
 /// (OID contents, critical, extnValue element) of an Extension.

@@ -42,6 +42,12 @@ pub enum FetchError {
         /// The cap.
         limit: u64,
     },
+    /// Not attempted: the caller's time budget for this check was used up.
+    #[error("{url}: not fetched, the revocation check's time budget is used up")]
+    NoTimeLeft {
+        /// The URL.
+        url: String,
+    },
     /// Connection refused, DNS failure, reset, TLS failure.
     #[error("{url}: {reason}")]
     Failed {
@@ -119,26 +125,66 @@ impl HttpClient {
 
     /// GET `url`.
     pub fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
-        self.finish(url, self.agent.get(url).call())
+        self.get_within(url, self.timeout)
     }
 
     /// POST `body` to `url`.
     pub fn post(&self, url: &str, content_type: &str, body: &[u8]) -> Result<Vec<u8>, FetchError> {
-        self.finish(
-            url,
-            self.agent
-                .post(url)
-                .header("Content-Type", content_type)
-                .send(body),
-        )
+        self.post_within(url, content_type, body, self.timeout)
+    }
+
+    /// GET `url` within `limit` (or the client's deadline, whichever is shorter): what a caller
+    /// with an overall budget (the revocation check of one chain) uses.
+    pub fn get_within(&self, url: &str, limit: Duration) -> Result<Vec<u8>, FetchError> {
+        let d = self.deadline(url, limit)?;
+        let r = self
+            .agent
+            .get(url)
+            .config()
+            .timeout_global(Some(d))
+            .build()
+            .call();
+        self.finish(url, d, r)
+    }
+
+    /// POST `body` to `url` within `limit` (see [`HttpClient::get_within`]).
+    pub fn post_within(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: &[u8],
+        limit: Duration,
+    ) -> Result<Vec<u8>, FetchError> {
+        let d = self.deadline(url, limit)?;
+        let r = self
+            .agent
+            .post(url)
+            .config()
+            .timeout_global(Some(d))
+            .build()
+            .header("Content-Type", content_type)
+            .send(body);
+        self.finish(url, d, r)
+    }
+
+    fn deadline(&self, url: &str, limit: Duration) -> Result<Duration, FetchError> {
+        let d = limit.min(self.timeout);
+        if d.is_zero() {
+            return Err(FetchError::Timeout {
+                url: url.into(),
+                seconds: 0.0,
+            });
+        }
+        Ok(d)
     }
 
     fn finish(
         &self,
         url: &str,
+        deadline: Duration,
         r: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<Vec<u8>, FetchError> {
-        let mut resp = r.map_err(|e| self.map(url, e))?;
+        let mut resp = r.map_err(|e| self.map(url, deadline, e))?;
         let status = resp.status().as_u16();
         if !(200..300).contains(&status) {
             return Err(FetchError::Status {
@@ -150,14 +196,14 @@ impl HttpClient {
             .with_config()
             .limit(self.max_bytes)
             .read_to_vec()
-            .map_err(|e| self.map(url, e))
+            .map_err(|e| self.map(url, deadline, e))
     }
 
-    fn map(&self, url: &str, e: ureq::Error) -> FetchError {
+    fn map(&self, url: &str, deadline: Duration, e: ureq::Error) -> FetchError {
         match e {
             ureq::Error::Timeout(_) | ureq::Error::BodyStalled => FetchError::Timeout {
                 url: url.into(),
-                seconds: self.timeout.as_secs_f64(),
+                seconds: deadline.as_secs_f64(),
             },
             ureq::Error::BodyExceedsLimit(_) => FetchError::TooLarge {
                 url: url.into(),
@@ -169,7 +215,7 @@ impl HttpClient {
             {
                 FetchError::Timeout {
                     url: url.into(),
-                    seconds: self.timeout.as_secs_f64(),
+                    seconds: deadline.as_secs_f64(),
                 }
             }
             other => FetchError::Failed {

@@ -20,6 +20,10 @@ pub const SKEW_SECONDS: i64 = 300;
 pub const MAX_AGE_WITHOUT_NEXT_UPDATE: i64 = 3600;
 const OID_SHA1: &str = "1.3.14.3.2.26";
 const OID_SHA256: &str = "2.16.840.1.101.3.4.2.1";
+const OID_SHA384: &str = "2.16.840.1.101.3.4.2.2";
+const OID_SHA512: &str = "2.16.840.1.101.3.4.2.3";
+/// id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1).
+const OID_OCSP_NOCHECK: &str = "1.3.6.1.5.5.7.48.1.5";
 const OID_KP_OCSP_SIGNING: &str = "1.3.6.1.5.5.7.3.9";
 
 /// A certificate and its issuer, the pieces OCSP needs.
@@ -59,6 +63,22 @@ pub struct Answer {
     pub valid_until: i64,
     /// `issuer` or `delegated: CN`.
     pub signer: String,
+    /// The delegated responder's certificate, when the issuer did not sign the answer itself.
+    pub responder: Option<Responder>,
+}
+
+/// A delegated responder's certificate, as the engine needs it to check the responder's own
+/// revocation (RFC 6960 §4.2.2.2.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Responder {
+    /// Subject CN.
+    pub name: String,
+    /// Serial (raw INTEGER contents).
+    pub serial: Vec<u8>,
+    /// Its CRL distribution points.
+    pub crl_urls: Vec<String>,
+    /// It carries id-pkix-ocsp-nocheck: clients need not check its revocation.
+    pub nocheck: bool,
 }
 
 /// Why a response cannot be used.
@@ -181,8 +201,8 @@ pub fn validate(response_der: &[u8], subject: &Subject<'_>, now: i64) -> Result<
             .map(|d| d == subject.issuer_name)
             .unwrap_or(false),
     };
-    let (signer_spki, signer) = if by_issuer {
-        (subject.issuer_spki.to_vec(), "issuer".to_string())
+    let (signer_spki, signer, responder) = if by_issuer {
+        (subject.issuer_spki.to_vec(), "issuer".to_string(), None)
     } else {
         // The certificates as received: `[0] EXPLICIT SEQUENCE OF Certificate`, the fourth element.
         let certs_raw: Vec<&[u8]> = raw
@@ -207,17 +227,22 @@ pub fn validate(response_der: &[u8], subject: &Subject<'_>, now: i64) -> Result<
         .iter()
         .find(|r| {
             let id = &r.cert_id;
-            let (name_hash, key_hash) = match id.hash_algorithm.oid.to_string().as_str() {
-                OID_SHA1 => (sha1(subject.issuer_name), issuer_key_hash.clone()),
-                OID_SHA256 => (
-                    digest::digest(&digest::SHA256, subject.issuer_name)
-                        .as_ref()
-                        .to_vec(),
-                    digest::digest(&digest::SHA256, issuer_key)
-                        .as_ref()
-                        .to_vec(),
-                ),
+            // CertID hashes (RFC 6960 §4.1.1): SHA-1 is what every responder uses; SHA-2
+            // appears in responders configured after RFC 6960's errata. Anything else cannot be
+            // matched, so the response is not for us (never fatal for a staple).
+            let alg = match id.hash_algorithm.oid.to_string().as_str() {
+                OID_SHA1 => None,
+                OID_SHA256 => Some(&digest::SHA256),
+                OID_SHA384 => Some(&digest::SHA384),
+                OID_SHA512 => Some(&digest::SHA512),
                 _ => return false,
+            };
+            let (name_hash, key_hash) = match alg {
+                None => (sha1(subject.issuer_name), issuer_key_hash.clone()),
+                Some(a) => (
+                    digest::digest(a, subject.issuer_name).as_ref().to_vec(),
+                    digest::digest(a, issuer_key).as_ref().to_vec(),
+                ),
             };
             normalize_serial(id.serial_number.as_bytes()) == serial
                 && id.issuer_name_hash.as_bytes() == name_hash
@@ -250,6 +275,7 @@ pub fn validate(response_der: &[u8], subject: &Subject<'_>, now: i64) -> Result<
         this_update,
         valid_until,
         signer,
+        responder,
     })
 }
 
@@ -259,7 +285,7 @@ fn delegated_signer(
     certs: &[&[u8]],
     subject: &Subject<'_>,
     now: i64,
-) -> Result<(Vec<u8>, String), OcspError> {
+) -> Result<(Vec<u8>, String, Option<Responder>), OcspError> {
     for der in certs.iter().copied() {
         let Ok((_, x)) = x509_parser::parse_x509_certificate(der) else {
             return Err(OcspError::Malformed(
@@ -329,7 +355,17 @@ fn delegated_signer(
         sigverify::verify(alg, subject.issuer_spki, tbs, sig).map_err(|e| {
             OcspError::UnauthorisedSigner(format!("responder `{cn}` not signed by the issuer: {e}"))
         })?;
-        return Ok((spki, format!("delegated: {cn}")));
+        let nocheck = x
+            .extensions()
+            .iter()
+            .any(|e| e.oid.to_id_string() == OID_OCSP_NOCHECK);
+        let responder = Responder {
+            name: cn.clone(),
+            serial: x.raw_serial().to_vec(),
+            crl_urls: crate::verifier::crl_urls(&x),
+            nocheck,
+        };
+        return Ok((spki, format!("delegated: {cn}"), Some(responder)));
     }
     Err(OcspError::UnauthorisedSigner(
         "signer is neither the issuer nor a responder certificate included in the response".into(),

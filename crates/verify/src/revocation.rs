@@ -7,7 +7,7 @@
 //! are `soft`, the session proceeds and the soft-fail is logged and counted. A stapled response
 //! never by itself causes a failure: an invalid one is ignored (and logged).
 
-use crate::crl::{CrlError, CrlIssuer, IndexedCrl};
+use crate::crl::{CrlError, CrlIssuer, IndexedCrl, ReasonFlags, ALL_REASONS};
 use crate::der_time::rfc3339;
 use crate::http::{FetchError, HttpClient};
 use crate::ocsp::{self, Status, Subject};
@@ -17,6 +17,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// A revocation mechanism.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -60,6 +61,45 @@ pub struct Policy {
     /// OCSP requests whose base64 form is shorter than this go by GET, longer ones by POST
     /// (RFC 6960 A.1 suggests GET below 255 bytes, so caches can serve them).
     pub ocsp_get_max: usize,
+    /// Most time the network fetches for one certificate may take together.
+    pub certificate_budget: Duration,
+    /// Most time the network fetches for one chain may take together.
+    pub chain_budget: Duration,
+}
+
+/// Default [`Policy::certificate_budget`]: two fetch deadlines ([`crate::http::DEFAULT_TIMEOUT`]),
+/// one OCSP answer and one CRL download. A certificate with many distribution points is not
+/// allowed to hold a handshake for one deadline per URL.
+pub const CERTIFICATE_BUDGET: Duration = Duration::from_secs(10);
+/// Default [`Policy::chain_budget`]: a PKIoverheid chain has at most three certificates below the
+/// root, but a TLS peer commonly gives up on a handshake after 30 s; 20 s leaves it time to finish.
+pub const CHAIN_BUDGET: Duration = Duration::from_secs(20);
+
+/// What is left of a time budget for fetching.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    until: Instant,
+}
+
+impl Budget {
+    /// A budget of `d` from now.
+    pub fn new(d: Duration) -> Budget {
+        Budget {
+            until: Instant::now() + d,
+        }
+    }
+
+    /// The shorter of two budgets.
+    pub fn min(self, other: Budget) -> Budget {
+        Budget {
+            until: self.until.min(other.until),
+        }
+    }
+
+    /// Time left (zero when used up).
+    pub fn remaining(&self) -> Duration {
+        self.until.saturating_duration_since(Instant::now())
+    }
 }
 
 impl Default for Policy {
@@ -74,6 +114,8 @@ impl Default for Policy {
             max_crl_bytes: crate::http::DEFAULT_MAX_BYTES as usize,
             cache_dir: None,
             ocsp_get_max: 255,
+            certificate_budget: CERTIFICATE_BUDGET,
+            chain_budget: CHAIN_BUDGET,
         }
     }
 }
@@ -108,6 +150,8 @@ pub struct CertRef<'a> {
     pub issuer_spki: &'a [u8],
     /// The issuer's keyUsage allows cRLSign (or it has no keyUsage): otherwise its CRLs are not used.
     pub issuer_may_sign_crls: bool,
+    /// The certificate is a CA (an intermediate): CRLs limited to end entities do not answer for it.
+    pub is_ca: bool,
 }
 
 /// The outcome for one certificate.
@@ -216,13 +260,52 @@ impl Engine {
         &self.counters
     }
 
-    /// Decides one certificate at `now`; appends what each source said to `evidence`.
+    /// Decides one certificate at `now` within the policy's per-certificate budget; appends what
+    /// each source said to `evidence`.
     pub fn check(
         &self,
         cert: &CertRef<'_>,
         stapled: Option<&[u8]>,
         now: i64,
         evidence: &mut Vec<Evidence>,
+    ) -> Decision {
+        self.check_within(
+            cert,
+            stapled,
+            now,
+            evidence,
+            Budget::new(self.policy.chain_budget),
+        )
+    }
+
+    /// As [`Engine::check`], with the network fetches bounded by `budget` (and by the policy's
+    /// per-certificate budget). A revoked answer from any valid, fresh source wins over a good
+    /// one: a good OCSP answer is checked against the CRLs already at hand (files, cache).
+    pub fn check_within(
+        &self,
+        cert: &CertRef<'_>,
+        stapled: Option<&[u8]>,
+        now: i64,
+        evidence: &mut Vec<Evidence>,
+        budget: Budget,
+    ) -> Decision {
+        let budget = budget.min(Budget::new(self.policy.certificate_budget));
+        let d = self.decide_one(cert, stapled, now, evidence, budget);
+        if d == Decision::Good && self.policy.crl != FailMode::Off {
+            if let Some(revoked) = self.revoked_by_crl_at_hand(cert, now, evidence) {
+                return revoked;
+            }
+        }
+        d
+    }
+
+    fn decide_one(
+        &self,
+        cert: &CertRef<'_>,
+        stapled: Option<&[u8]>,
+        now: i64,
+        evidence: &mut Vec<Evidence>,
+        budget: Budget,
     ) -> Decision {
         let ev = |source: String, outcome: &str, detail: String| Evidence {
             certificate: cert.name.clone(),
@@ -243,7 +326,10 @@ impl Engine {
         // 1. Stapled OCSP: used when valid, ignored (never fatal) when not.
         if let Some(staple) = stapled.filter(|s| !s.is_empty() && self.policy.ocsp != FailMode::Off)
         {
-            match self.validate_staple(staple, &subject, now) {
+            match self
+                .validate_staple(staple, &subject, now)
+                .and_then(|a| self.responder_checked(a, cert, now, budget))
+            {
                 Ok(a) => {
                     self.counters
                         .inc(&outcome_key("stapled", status_label(&a.status)));
@@ -312,14 +398,14 @@ impl Engine {
         for mech in &self.policy.order {
             match mech {
                 Mechanism::Ocsp if self.policy.ocsp != FailMode::Off => {
-                    match self.check_ocsp(cert, &subject, &ocsp_key, now, evidence) {
+                    match self.check_ocsp(cert, &subject, &ocsp_key, now, evidence, budget) {
                         Ok(Some(d)) => return d,
                         Ok(None) => {}
                         Err(reason) => failures.push((Mechanism::Ocsp, reason)),
                     }
                 }
                 Mechanism::Crl if self.policy.crl != FailMode::Off => {
-                    match self.check_crl(cert, now, evidence) {
+                    match self.check_crl(cert, now, evidence, budget) {
                         Ok(d) => return d,
                         Err(reason) => failures.push((Mechanism::Crl, reason)),
                     }
@@ -396,6 +482,44 @@ impl Engine {
         Ok(a)
     }
 
+    /// A delegated responder without id-pkix-ocsp-nocheck must itself not be revoked
+    /// (RFC 6960 §4.2.2.2.1): its status is taken from its issuer's CRLs (OCSP for the responder
+    /// would ask the responder about itself). A responder whose status cannot be established
+    /// does not vouch for anything: the answer is not used, and the next mechanism decides.
+    fn responder_checked(
+        &self,
+        a: ocsp::Answer,
+        cert: &CertRef<'_>,
+        now: i64,
+        budget: Budget,
+    ) -> Result<ocsp::Answer, ocsp::OcspError> {
+        let Some(r) = a.responder.as_ref().filter(|r| !r.nocheck) else {
+            return Ok(a);
+        };
+        let responder = CertRef {
+            name: format!("OCSP responder {}", r.name),
+            serial: &r.serial,
+            crl_urls: r.crl_urls.clone(),
+            ocsp_urls: vec![],
+            issuer_name: cert.issuer_name,
+            issuer_spki: cert.issuer_spki,
+            issuer_may_sign_crls: cert.issuer_may_sign_crls,
+            is_ca: false,
+        };
+        let mut ev = Vec::new();
+        match self.check_crl(&responder, now, &mut ev, budget) {
+            Ok(Decision::Good) => Ok(a),
+            Ok(Decision::Revoked(why)) => Err(ocsp::OcspError::UnauthorisedSigner(format!(
+                "responder `{}` is revoked ({why})",
+                r.name
+            ))),
+            Ok(Decision::Unknown(why)) | Err(why) => Err(ocsp::OcspError::UnauthorisedSigner(format!(
+                "responder `{}` has no id-pkix-ocsp-nocheck and its own revocation status is unknown: {why}",
+                r.name
+            ))),
+        }
+    }
+
     /// Runs `fetch` unless `url` failed less than [`FAILURE_BACKOFF`] seconds ago, in which case
     /// that failure is returned at once: a source that is down is not asked again on every
     /// handshake, each of which would wait for the whole deadline.
@@ -404,8 +528,15 @@ impl Engine {
         mechanism: &str,
         url: &str,
         now: i64,
-        fetch: impl FnOnce() -> Result<Vec<u8>, FetchError>,
+        budget: Budget,
+        fetch: impl FnOnce(Duration) -> Result<Vec<u8>, FetchError>,
     ) -> Result<Vec<u8>, FetchError> {
+        let left = budget.remaining();
+        if left.is_zero() {
+            // Not a failure of the source: it is not asked, and not backed off.
+            self.counters.inc(&outcome_key(mechanism, "budget"));
+            return Err(FetchError::NoTimeLeft { url: url.into() });
+        }
         let key = format!("{mechanism} {url}");
         let recent = self
             .failures
@@ -418,11 +549,11 @@ impl Engine {
             self.counters.inc(&outcome_key(mechanism, "backoff"));
             return Err(e);
         }
-        let r = fetch();
+        let r = fetch(left);
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         match &r {
             Err(e) => {
-                failures.insert(key, (now + FAILURE_BACKOFF, e.clone()));
+                failures.insert(key, (now.saturating_add(FAILURE_BACKOFF), e.clone()));
             }
             Ok(_) => {
                 failures.remove(&key);
@@ -454,6 +585,7 @@ impl Engine {
         key: &(Vec<u8>, Vec<u8>),
         now: i64,
         evidence: &mut Vec<Evidence>,
+        budget: Budget,
     ) -> Result<Option<Decision>, String> {
         let Some(url) = cert
             .ocsp_urls
@@ -473,7 +605,7 @@ impl Engine {
         use base64::Engine as _;
         let b64 = base64::engine::general_purpose::STANDARD.encode(&req);
         let flight_key = format!("{url}#{}", b64);
-        let fetched = self.fetch_with_backoff("ocsp", url, now, || {
+        let fetched = self.fetch_with_backoff("ocsp", url, now, budget, |left| {
             self.ocsp_flights.run(&flight_key, || {
                 self.counters.inc("ocsp.fetch");
                 if b64.len() < self.policy.ocsp_get_max {
@@ -482,9 +614,10 @@ impl Engine {
                         .replace('/', "%2F")
                         .replace('=', "%3D");
                     self.http
-                        .get(&format!("{}/{enc}", url.trim_end_matches('/')))
+                        .get_within(&format!("{}/{enc}", url.trim_end_matches('/')), left)
                 } else {
-                    self.http.post(url, "application/ocsp-request", &req)
+                    self.http
+                        .post_within(url, "application/ocsp-request", &req, left)
                 }
             })
         });
@@ -502,7 +635,9 @@ impl Engine {
                 return Err(e.to_string());
             }
         };
-        match ocsp::validate(&body, subject, now) {
+        match ocsp::validate(&body, subject, now)
+            .and_then(|a| self.responder_checked(a, cert, now, budget))
+        {
             Ok(a) => {
                 self.counters
                     .inc(&outcome_key("ocsp", status_label(&a.status)));
@@ -539,30 +674,41 @@ impl Engine {
         }
     }
 
-    fn check_crl(
-        &self,
-        cert: &CertRef<'_>,
-        now: i64,
-        evidence: &mut Vec<Evidence>,
-    ) -> Result<Decision, String> {
+    /// Whether `crl` may answer for `cert` at `now`: fresh (thisUpdate not in the future, not past
+    /// nextUpdate + grace) and in scope (issuingDistributionPoint).
+    fn crl_usable(&self, crl: &IndexedCrl, cert: &CertRef<'_>, now: i64) -> Result<(), String> {
+        if crl.this_update > now.saturating_add(ocsp::SKEW_SECONDS) {
+            return Err(format!(
+                "{}: thisUpdate {} is in the future",
+                crl.source,
+                rfc3339(crl.this_update)
+            ));
+        }
+        match crl.next_update {
+            Some(next) if now > next.saturating_add(self.policy.crl_grace) => {
+                return Err(format!(
+                    "{}: stale since {} (grace {} s)",
+                    crl.source,
+                    rfc3339(next),
+                    self.policy.crl_grace
+                ))
+            }
+            Some(_) => {}
+            None => return Err(format!("{}: no nextUpdate", crl.source)),
+        }
+        crl.scope
+            .covers(cert.is_ca, &cert.crl_urls)
+            .map_err(|why| format!("{}: not an answer for `{}`: {why}", crl.source, cert.name))
+    }
+
+    /// The configured CRL files of `cert`'s issuer, each parsed and verified once per issuer key:
+    /// Ok(CRL) or Err(why the file cannot be used). Files of other issuers are left out.
+    fn crl_files_for(&self, cert: &CertRef<'_>) -> Vec<Result<Arc<IndexedCrl>, String>> {
         let issuer = CrlIssuer {
             subject: cert.issuer_name,
             spki: cert.issuer_spki,
         };
-        let mut reasons = Vec::new();
-        let mut usable: Vec<Arc<IndexedCrl>> = Vec::new();
-        if !cert.issuer_may_sign_crls {
-            let why = "the issuer's keyUsage lacks cRLSign, so no CRL it signs can be trusted (RFC 5280 §4.2.1.3)".to_string();
-            evidence.push(Evidence {
-                certificate: cert.name.clone(),
-                source: "crl".into(),
-                outcome: "unavailable".into(),
-                detail: why.clone(),
-            });
-            self.counters.inc("crl.unavailable");
-            return Err(why);
-        }
-        // Configured files whose issuer matches, each parsed and verified once per issuer key.
+        let mut out = Vec::new();
         for (i, (name, der)) in self.crl_files.iter().enumerate() {
             let key = (i, cert.issuer_spki.to_vec());
             let cached = self
@@ -576,7 +722,7 @@ impl Engine {
                 None => {
                     let r = IndexedCrl::parse(
                         der,
-                        &format!("file {name}"),
+                        &format!("crl-file {name}"),
                         issuer,
                         self.policy.max_crl_bytes,
                     )
@@ -593,86 +739,169 @@ impl Engine {
                 }
             };
             match parsed {
-                Ok(c) => usable.push(c),
+                Ok(c) => out.push(Ok(c)),
                 Err(None) => {}
-                Err(Some(e)) => reasons.push(e),
+                Err(Some(e)) => out.push(Err(e)),
             }
         }
-        // The distribution points only when no configured file answers.
-        let from_files = usable.len();
+        out
+    }
+
+    /// After a good OCSP answer: does a CRL already at hand (a configured file, or one cached
+    /// from a distribution point), valid and fresh, list the certificate? No network.
+    fn revoked_by_crl_at_hand(
+        &self,
+        cert: &CertRef<'_>,
+        now: i64,
+        evidence: &mut Vec<Evidence>,
+    ) -> Option<Decision> {
+        if !cert.issuer_may_sign_crls {
+            return None;
+        }
+        let mut at_hand: Vec<Arc<IndexedCrl>> =
+            self.crl_files_for(cert).into_iter().flatten().collect();
+        {
+            let cache = self.crl_cache.lock().unwrap_or_else(|p| p.into_inner());
+            at_hand.extend(
+                cert.crl_urls
+                    .iter()
+                    .filter_map(|u| cache.get(u))
+                    .filter(|c| c.issuer == cert.issuer_name)
+                    .cloned(),
+            );
+        }
+        let crl = at_hand
+            .into_iter()
+            .filter(|c| self.crl_usable(c, cert, now).is_ok())
+            .find(|c| c.is_revoked(cert.serial))?;
+        self.counters.inc("crl.revoked");
+        evidence.push(Evidence {
+            certificate: cert.name.clone(),
+            source: crl.source.clone(),
+            outcome: "revoked".into(),
+            detail: format!(
+                "{}; a revoked answer from any valid, fresh source wins over a good OCSP answer",
+                crl_detail(&crl)
+            ),
+        });
+        Some(Decision::Revoked(format!(
+            "listed in {} (OCSP said good)",
+            crl.source
+        )))
+    }
+
+    fn check_crl(
+        &self,
+        cert: &CertRef<'_>,
+        now: i64,
+        evidence: &mut Vec<Evidence>,
+        budget: Budget,
+    ) -> Result<Decision, String> {
+        let ev = |source: String, outcome: &str, detail: String| Evidence {
+            certificate: cert.name.clone(),
+            source,
+            outcome: outcome.into(),
+            detail,
+        };
+        let issuer = CrlIssuer {
+            subject: cert.issuer_name,
+            spki: cert.issuer_spki,
+        };
+        if !cert.issuer_may_sign_crls {
+            let why = "the issuer's keyUsage lacks cRLSign, so no CRL it signs can be trusted (RFC 5280 §4.2.1.3)".to_string();
+            evidence.push(ev("crl".into(), "unavailable", why.clone()));
+            self.counters.inc("crl.unavailable");
+            return Err(why);
+        }
+        let mut reasons = Vec::new();
+        let mut usable: Vec<Arc<IndexedCrl>> = Vec::new();
+        // Reasons covered by the usable CRLs together (RFC 5280 §6.3.3's reasons_mask).
+        let mut covered: ReasonFlags = 0;
+        let consider = |crl: Arc<IndexedCrl>,
+                        covered: &mut ReasonFlags,
+                        usable: &mut Vec<Arc<IndexedCrl>>,
+                        reasons: &mut Vec<String>,
+                        evidence: &mut Vec<Evidence>| {
+            match self.crl_usable(&crl, cert, now) {
+                Ok(()) => {
+                    *covered |= crl.scope.reason_mask();
+                    usable.push(crl);
+                }
+                Err(why) => {
+                    evidence.push(ev(crl.source.clone(), "unusable", why.clone()));
+                    reasons.push(why);
+                }
+            }
+        };
+        for f in self.crl_files_for(cert) {
+            match f {
+                Ok(c) => consider(c, &mut covered, &mut usable, &mut reasons, evidence),
+                Err(e) => {
+                    evidence.push(ev("crl-file".into(), "unusable", e.clone()));
+                    reasons.push(e);
+                }
+            }
+        }
+        // The distribution points, one after another until the CRLs at hand are complete: a
+        // stale or partial file does not stop the fetch, and one good CRL stops the rest.
         for url in cert
             .crl_urls
             .iter()
             .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
-            .filter(|_| from_files == 0)
         {
-            match self.crl_for(url, issuer, now) {
-                Ok(c) => usable.push(c),
+            if covered & ALL_REASONS == ALL_REASONS {
+                break;
+            }
+            match self.crl_for(url, issuer, now, budget) {
+                Ok(c) => consider(c, &mut covered, &mut usable, &mut reasons, evidence),
                 Err(e) => {
-                    evidence.push(Evidence {
-                        certificate: cert.name.clone(),
-                        source: format!("crl {url}"),
-                        outcome: "unavailable".into(),
-                        detail: e.clone(),
-                    });
+                    evidence.push(ev(format!("crl {url}"), "unavailable", e.clone()));
                     reasons.push(e)
                 }
             }
         }
-        for crl in usable {
-            if crl.this_update > now + ocsp::SKEW_SECONDS {
-                reasons.push(format!(
-                    "{}: thisUpdate {} is in the future",
-                    crl.source,
-                    rfc3339(crl.this_update)
-                ));
-                continue;
+        // Newest first (cRLNumber), so the evidence and a good answer come from the newest CRL;
+        // a revoked answer from any usable CRL wins.
+        usable.sort_by(|a, b| {
+            if a.is_newer_than(b) {
+                std::cmp::Ordering::Less
+            } else if b.is_newer_than(a) {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
             }
-            if let Some(next) = crl.next_update {
-                if now > next + self.policy.crl_grace {
-                    reasons.push(format!(
-                        "{}: stale since {} (grace {} s)",
-                        crl.source,
-                        rfc3339(next),
-                        self.policy.crl_grace
-                    ));
-                    continue;
-                }
-            }
-            let detail = format!(
-                "CRL number {}, thisUpdate {}, nextUpdate {}",
-                crl.number.as_deref().unwrap_or("-"),
-                rfc3339(crl.this_update),
-                crl.next_update.map(rfc3339).unwrap_or_else(|| "-".into())
-            );
-            if crl.is_revoked(cert.serial) {
-                self.counters.inc("crl.revoked");
-                evidence.push(Evidence {
-                    certificate: cert.name.clone(),
-                    source: crl.source.clone(),
-                    outcome: "revoked".into(),
-                    detail,
-                });
-                return Ok(Decision::Revoked(format!("listed in {}", crl.source)));
-            }
+        });
+        if let Some(crl) = usable.iter().find(|c| c.is_revoked(cert.serial)) {
+            self.counters.inc("crl.revoked");
+            evidence.push(ev(crl.source.clone(), "revoked", crl_detail(crl)));
+            return Ok(Decision::Revoked(format!("listed in {}", crl.source)));
+        }
+        if !usable.is_empty() && covered & ALL_REASONS == ALL_REASONS {
             self.counters.inc("crl.good");
-            evidence.push(Evidence {
-                certificate: cert.name.clone(),
-                source: crl.source.clone(),
-                outcome: "good".into(),
-                detail,
-            });
+            for crl in &usable {
+                evidence.push(ev(crl.source.clone(), "good", crl_detail(crl)));
+            }
             return Ok(Decision::Good);
+        }
+        if !usable.is_empty() {
+            let why = format!(
+                "the usable CRLs ({}) cover only some revocation reasons (onlySomeReasons) and no CRL covers the rest",
+                usable
+                    .iter()
+                    .map(|c| c.source.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            evidence.push(ev("crl".into(), "unusable", why.clone()));
+            reasons.push(why);
         }
         self.counters.inc("crl.unavailable");
         if reasons.is_empty() {
-            evidence.push(Evidence {
-                certificate: cert.name.clone(),
-                source: "crl".into(),
-                outcome: "not-applicable".into(),
-                detail: "certificate names no CRL distribution point and no CRL file matches"
-                    .into(),
-            });
+            evidence.push(ev(
+                "crl".into(),
+                "not-applicable",
+                "certificate names no CRL distribution point and no CRL file matches".into(),
+            ));
             reasons.push("no CRL distribution point and no matching CRL file".into());
         }
         Err(reasons.join("; "))
@@ -680,7 +909,7 @@ impl Engine {
 
     /// A verified CRL for `url`: the cached one while fresh, else fetched (one fetch per URL at a
     /// time), else the disk cache; a failed refresh keeps a cached CRL that is still usable.
-    fn crl_for(&self, url: &str, issuer: CrlIssuer<'_>, now: i64) -> CrlResult {
+    fn crl_for(&self, url: &str, issuer: CrlIssuer<'_>, now: i64, budget: Budget) -> CrlResult {
         let cached = self
             .crl_cache
             .lock()
@@ -690,7 +919,7 @@ impl Engine {
         // Fresh = not yet within `refresh_before` of nextUpdate: no need to fetch.
         let fresh = |c: &IndexedCrl| {
             c.next_update
-                .is_some_and(|n| now < n - self.policy.refresh_before)
+                .is_some_and(|n| now < n.saturating_sub(self.policy.refresh_before))
         };
         if let Some(c) = &cached {
             if fresh(c) && c.issuer == issuer.subject {
@@ -711,10 +940,10 @@ impl Engine {
                 }
             }
         }
-        let fetched = self.fetch_with_backoff("crl", url, now, || {
+        let fetched = self.fetch_with_backoff("crl", url, now, budget, |left| {
             self.crl_flights.run(url, || {
                 self.counters.inc("crl.fetch");
-                self.http.get(url)
+                self.http.get_within(url, left)
             })
         });
         match fetched.map_err(|e| e.to_string()).and_then(|der| {
@@ -725,15 +954,25 @@ impl Engine {
                 self.policy.max_crl_bytes,
             )
             .map_err(|e| e.to_string())?;
-            self.write_disk_cache(url, &der);
-            Ok(parsed)
+            Ok((parsed, der))
         }) {
-            Ok(c) => {
+            Ok((c, der)) => {
                 let c = Arc::new(c);
-                self.crl_cache
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(url.to_string(), c.clone());
+                let mut cache = self.crl_cache.lock().unwrap_or_else(|p| p.into_inner());
+                // RFC 5280 §5.2.3: cRLNumbers only increase. A CRL older than the one held (an
+                // attacker on the plain-HTTP path replaying one from before a revocation) never
+                // replaces it.
+                if let Some(held) = cache
+                    .get(url)
+                    .filter(|h| h.issuer == c.issuer && h.is_newer_than(&c))
+                {
+                    self.counters.inc("crl.rollback");
+                    tracing::warn!(url, held = ?held.number, got = ?c.number, "CRL with a lower cRLNumber than the cached one; keeping the cached CRL");
+                    return Ok(held.clone());
+                }
+                cache.insert(url.to_string(), c.clone());
+                drop(cache);
+                self.write_disk_cache(url, &der);
                 Ok(c)
             }
             Err(e) => {
@@ -747,7 +986,7 @@ impl Engine {
                 match keep.filter(|c| {
                     c.issuer == issuer.subject
                         && c.next_update
-                            .map(|n| now <= n + self.policy.crl_grace)
+                            .map(|n| now <= n.saturating_add(self.policy.crl_grace))
                             .unwrap_or(false)
                 }) {
                     Some(c) => {
@@ -805,6 +1044,15 @@ fn status_label(s: &Status) -> &'static str {
         Status::Revoked { .. } => "revoked",
         Status::Unknown => "unknown",
     }
+}
+
+fn crl_detail(crl: &IndexedCrl) -> String {
+    format!(
+        "CRL number {}, thisUpdate {}, nextUpdate {}",
+        crl.number.as_deref().unwrap_or("-"),
+        rfc3339(crl.this_update),
+        crl.next_update.map(rfc3339).unwrap_or_else(|| "-".into())
+    )
 }
 
 fn answer_detail(a: &ocsp::Answer) -> String {

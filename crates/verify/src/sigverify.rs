@@ -164,7 +164,13 @@ pub fn sequence_elements(b: &[u8]) -> Option<Vec<&[u8]>> {
         return None;
     }
     let (hdr, total) = tlv_len(b)?;
-    let mut rest = &b[hdr..total];
+    elements(&b[hdr..total])
+}
+
+/// The DER elements that make up `content` (the contents of a constructed element of any tag),
+/// each with its header; `None` if they do not exactly fill it.
+pub fn elements(content: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut rest = content;
     let mut out = Vec::new();
     while !rest.is_empty() {
         let (_, t) = tlv_len(rest)?;

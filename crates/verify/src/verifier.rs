@@ -10,7 +10,7 @@
 use crate::anchors::{Anchor, TrustStore};
 use crate::rules;
 use crate::refusal::{Code, Refusal};
-use crate::revocation::{CertRef, Decision, Depth, Engine, Evidence};
+use crate::revocation::{Budget, CertRef, Decision, Depth, Engine, Evidence};
 use crate::whitelist::Whitelist;
 use aws_lc_rs::digest;
 use medmij_core::profile::Sha256Fingerprint;
@@ -506,6 +506,7 @@ impl Verifier {
             if self.revocation.policy().depth == Depth::Chain {
                 subjects.extend(used.iter().map(|(_, c)| c));
             }
+            let chain_budget = Budget::new(self.revocation.policy().chain_budget);
             for (i, cert) in subjects.iter().enumerate() {
                 let Some(&(iname, ispki, crl_sign)) = issuers.get(i) else {
                     break;
@@ -518,9 +519,13 @@ impl Verifier {
                     ocsp_urls: ocsp_urls(cert),
                     issuer_name: iname,
                     issuer_spki: ispki,
+                    is_ca: i > 0,
                 };
                 let staple = if i == 0 { stapled } else { None };
-                match self.revocation.check(&r, staple, now, &mut v.revocation) {
+                match self
+                    .revocation
+                    .check_within(&r, staple, now, &mut v.revocation, chain_budget)
+                {
                     Decision::Good => {}
                     Decision::Revoked(why) => refuse(
                         &mut v,

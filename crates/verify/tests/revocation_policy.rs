@@ -48,6 +48,7 @@ fn cref<'a>(p: &'a Parts, crl: &[String], ocsp: &[String]) -> CertRef<'a> {
         issuer_name: &p.issuer_name,
         issuer_spki: &p.issuer_spki,
         issuer_may_sign_crls: true,
+        is_ca: false,
     }
 }
 
