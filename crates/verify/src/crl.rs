@@ -122,7 +122,9 @@ impl Scope {
             return Err("the CRL covers CA certificates only (onlyContainsCACerts)".into());
         }
         if self.only_user && is_ca {
-            return Err("the CRL covers end-entity certificates only (onlyContainsUserCerts)".into());
+            return Err(
+                "the CRL covers end-entity certificates only (onlyContainsUserCerts)".into(),
+            );
         }
         if let Some(uris) = &self.dp_uris {
             if !uris.iter().any(|u| cert_dps.iter().any(|d| d == u)) {

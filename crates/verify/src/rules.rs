@@ -34,7 +34,10 @@ pub fn validity(c: &X509Certificate<'_>, now: i64) -> RuleResult {
     let v = c.validity();
     let name = common_name(c);
     if now > v.not_after.timestamp() {
-        Some((Code::Expired, format!("`{name}` expired at {}", v.not_after)))
+        Some((
+            Code::Expired,
+            format!("`{name}` expired at {}", v.not_after),
+        ))
     } else if now < v.not_before.timestamp() {
         Some((
             Code::NotYetValid,
@@ -155,9 +158,10 @@ pub fn name_strings(c: &X509Certificate<'_>) -> RuleResult {
                 let v = atv.attr_value();
                 let ok = match v.tag() {
                     Tag::Utf8String => std::str::from_utf8(v.data).is_ok(),
-                    Tag::PrintableString => v.data.iter().all(|b| {
-                        b.is_ascii_alphanumeric() || b" '()+,-./:=?".contains(b)
-                    }),
+                    Tag::PrintableString => v
+                        .data
+                        .iter()
+                        .all(|b| b.is_ascii_alphanumeric() || b" '()+,-./:=?".contains(b)),
                     Tag::BmpString => {
                         v.data.len() % 2 == 0
                             && char::decode_utf16(

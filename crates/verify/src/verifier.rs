@@ -8,9 +8,9 @@
 //! revocation and the whitelist come on top.
 
 use crate::anchors::{Anchor, TrustStore};
-use crate::rules;
 use crate::refusal::{Code, Refusal};
 use crate::revocation::{Budget, CertRef, Decision, Depth, Engine, Evidence};
+use crate::rules;
 use crate::whitelist::Whitelist;
 use aws_lc_rs::digest;
 use medmij_core::profile::Sha256Fingerprint;

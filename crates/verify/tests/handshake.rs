@@ -241,9 +241,11 @@ fn handshake_with(
     sni: &str,
 ) -> (Option<Error>, Option<Error>, Option<rustls::HandshakeKind>) {
     let mut server = ServerConnection::new(server_cfg.clone()).unwrap();
-    let mut client =
-        ClientConnection::new(client_cfg.clone(), ServerName::try_from(sni.to_string()).unwrap())
-            .unwrap();
+    let mut client = ClientConnection::new(
+        client_cfg.clone(),
+        ServerName::try_from(sni.to_string()).unwrap(),
+    )
+    .unwrap();
     let (ce, se) = handshake(&mut client, &mut server);
     (ce, se, client.handshake_kind())
 }
@@ -268,10 +270,12 @@ fn backchannel_configs_never_resume_so_every_session_is_checked_again() {
         false,
     ));
     assert!(store.load().1.is_none());
-    let verifier =
-        Arc::new(verifier(&pki, Policy::default()).with_whitelist_store(store.clone()));
-    let policy = TlsPolicy::new(&medmij_core::Profile::default_profile(), Strictness::Standard)
-        .unwrap();
+    let verifier = Arc::new(verifier(&pki, Policy::default()).with_whitelist_store(store.clone()));
+    let policy = TlsPolicy::new(
+        &medmij_core::Profile::default_profile(),
+        Strictness::Standard,
+    )
+    .unwrap();
     let (sc, sk) = creds(&pki, "g1-za");
     let (cc, ck) = creds(&pki, "g1-pgo");
 

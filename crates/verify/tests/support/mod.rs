@@ -2,6 +2,8 @@
 //! misbehaving HTTP servers (down, slow, garbage, counting) for the soft/hard-fail tests.
 #![allow(dead_code)]
 
+pub mod openssl;
+
 use medmij_core::{Environment, Profile};
 use medmij_testpki::catalogue::Catalogue;
 use medmij_testpki::hierarchy::Hierarchy;
