@@ -634,17 +634,19 @@ fn orphan(leaf: &X509Certificate<'_>, inter: &[(&[u8], X509Certificate<'_>)]) ->
 
 /// webpki's error for a failed path, as our code. webpki ranks a bad signature above "unknown
 /// issuer", so a chain whose names match a trusted CA but whose keys do not (a look-alike
-/// hierarchy) surfaces as `InvalidSignatureForPublicKey`: that is a chain that does not end at a
-/// listed root (core.tls.311, unknown_ca), not a weak algorithm (core.tls.301).
+/// hierarchy) surfaces as `InvalidSignatureForPublicKey` (or, when the look-alike's key type
+/// differs, as a signature algorithm that does not fit the issuer's key): that is a chain that
+/// does not end at a listed root (core.tls.311, unknown_ca), not a weak algorithm (core.tls.301),
+/// which stays for algorithms that are refused outright (SHA-1, MD5).
 fn map_webpki(e: &webpki::Error, leaf: &str) -> (Code, String) {
     use webpki::Error as E;
     match e {
-        E::InvalidSignatureForPublicKey => (Code::UnknownIssuer, format!("no path from `{leaf}` to a trusted anchor: a certificate named like its issuer does not carry the signature of that issuer's trusted key (a look-alike or forged chain)")),
+        E::InvalidSignatureForPublicKey | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => (Code::UnknownIssuer, format!("no path from `{leaf}` to a trusted anchor: a certificate named like its issuer does not carry the signature of that issuer's trusted key (a look-alike or forged chain)")),
         E::UnknownIssuer => (Code::UnknownIssuer, format!("no path from `{leaf}` to a trusted anchor (missing intermediate, or an untrusted root)")),
         E::CertExpired { .. } => (Code::Expired, format!("a certificate in the path of `{leaf}` has expired: {e:?}")),
         E::CertNotValidYet { .. } => (Code::NotYetValid, format!("a certificate in the path of `{leaf}` is not yet valid: {e:?}")),
         E::RequiredEkuNotFoundContext(_) => (Code::EkuMissingServerAuth, format!("a certificate in the path of `{leaf}` has an EKU without serverAuth")),
-        E::UnsupportedSignatureAlgorithmContext(_) | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => (Code::BadSignature, format!("the path of `{leaf}` uses a signature algorithm that is not accepted (e.g. SHA-1): {e:?}")),
+        E::UnsupportedSignatureAlgorithmContext(_) => (Code::BadSignature, format!("the path of `{leaf}` uses a signature algorithm that is not accepted (e.g. SHA-1): {e:?}")),
         E::CaUsedAsEndEntity | E::EndEntityUsedAsCa => (Code::UnknownIssuer, format!("`{leaf}`: {e}")),
         other => (Code::Malformed, format!("`{leaf}`: path validation failed: {other}")),
     }

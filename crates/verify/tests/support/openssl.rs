@@ -51,35 +51,40 @@ pub struct OpensslCa {
 impl OpensslCa {
     /// A self-signed P-256 root with `subject` (openssl's `-subj` form), valid `days`.
     pub fn new(dir: &Path, name: &str, subject: &str, days: u32) -> OpensslCa {
+        Self::with_key(
+            dir,
+            name,
+            subject,
+            days,
+            &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        )
+    }
+
+    /// As [`OpensslCa::new`] with the root key made by these `openssl req` options.
+    pub fn with_key(dir: &Path, name: &str, subject: &str, days: u32, key: &[&str]) -> OpensslCa {
         let dir = dir.join(name);
         std::fs::create_dir_all(dir.join("newcerts")).unwrap();
         let days = days.to_string();
-        openssl(
-            &dir,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.pem",
-                "-days",
-                &days,
-                "-subj",
-                subject,
-                "-addext",
-                "basicConstraints=critical,CA:TRUE",
-                "-addext",
-                "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
-                "-addext",
-                "subjectKeyIdentifier=hash",
-            ],
-        );
+        let mut args = vec!["req", "-x509"];
+        args.extend_from_slice(key);
+        args.extend([
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            &days,
+            "-subj",
+            subject,
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
+            "-addext",
+            "subjectKeyIdentifier=hash",
+        ]);
+        openssl(&dir, &args);
         std::fs::write(dir.join("index.txt"), "").unwrap();
         std::fs::write(dir.join("serial"), "1000\n").unwrap();
         std::fs::write(dir.join("crlnumber"), "01\n").unwrap();
