@@ -194,6 +194,28 @@ impl TrustStore {
                 environment.label()
             ));
         }
+        // Anchors that can no longer end a path, said once at load (the verifier refuses such
+        // paths per handshake, at the handshake's own time).
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let not_after = x.validity().not_after.timestamp();
+        if now > not_after {
+            self.warnings.push(format!(
+                "trust anchor `{name}` from {} expired at {}; paths ending at it are refused",
+                file.display(),
+                crate::der_time::rfc3339(not_after)
+            ));
+        }
+        if let Some(until) = pin
+            .and_then(|p| p.trusted_until)
+            .filter(|u| now >= u.unix_timestamp())
+        {
+            self.warnings.push(format!(
+                "trust anchor `{name}` from {} is trusted by profile {} only until {}; paths ending at it are refused",
+                file.display(),
+                profile.id,
+                crate::der_time::rfc3339(until.unix_timestamp())
+            ));
+        }
         self.anchors.push(Anchor {
             name,
             subject: x.subject().as_raw().to_vec(),

@@ -15,6 +15,78 @@ use std::sync::{Arc, RwLock};
 pub const NAMESPACE: &str = "xmlns://afsprakenstelsel.medmij.nl/whitelist/release2/";
 /// Largest whitelist accepted (the real one is tens of kilobytes).
 pub const MAX_BYTES: usize = 16 * 1024 * 1024;
+/// Most attributes (namespace declarations included) on one element. The published list's
+/// root has three (xmlns, xmlns:xsi, xsi:schemaLocation) and no other element has any; the XML
+/// parser checks attribute names for duplicates pairwise, so 80,000 attributes on one element
+/// would take seconds. Counted by a linear scan before parsing.
+pub const MAX_ATTRIBUTES_PER_ELEMENT: usize = 32;
+
+/// Refuses an element with more than [`MAX_ATTRIBUTES_PER_ELEMENT`] attributes, in one pass
+/// over the text (comments, CDATA, processing instructions and quoted values skipped). Returns
+/// the 1-based line of the element.
+fn attribute_budget(text: &str) -> Result<(), usize> {
+    let b = text.as_bytes();
+    let (mut i, mut line, mut tag_line) = (0usize, 1usize, 1usize);
+    let mut in_tag = false;
+    let mut quote: Option<u8> = None;
+    let mut count = 0usize;
+    let skip_to = |from: usize, end: &[u8]| {
+        b[from..]
+            .windows(end.len())
+            .position(|w| w == end)
+            .map(|p| from + p + end.len())
+            .unwrap_or(b.len())
+    };
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\n' {
+            line += 1;
+        }
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+        } else if in_tag {
+            match c {
+                b'"' | b'\'' => quote = Some(c),
+                b'=' => {
+                    count += 1;
+                    if count > MAX_ATTRIBUTES_PER_ELEMENT {
+                        return Err(tag_line);
+                    }
+                }
+                b'>' => in_tag = false,
+                _ => {}
+            }
+        } else if c == b'<' {
+            let rest = &b[i..];
+            let end = if rest.starts_with(b"<!--") {
+                Some(&b"-->"[..])
+            } else if rest.starts_with(b"<![CDATA[") {
+                Some(&b"]]>"[..])
+            } else if rest.starts_with(b"<?") {
+                Some(&b"?>"[..])
+            } else {
+                None
+            };
+            match end {
+                Some(end) => {
+                    let to = skip_to(i, end);
+                    line += b[i..to].iter().filter(|x| **x == b'\n').count();
+                    i = to;
+                    continue;
+                }
+                None => {
+                    in_tag = true;
+                    count = 0;
+                    tag_line = line;
+                }
+            }
+        }
+        i += 1;
+    }
+    Ok(())
+}
 
 /// Why a whitelist is refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -64,6 +136,17 @@ pub struct Whitelist {
     hostnames: HashSet<String>,
 }
 
+/// A hostname as looked up: lowercased (DNS names are case-insensitive, the list is lowercase by
+/// schema) with at most one trailing dot (the absolute form) removed. `None` for a name no list
+/// entry can match (`a.example..`, an empty name).
+pub fn normalize_hostname(host: &str) -> Option<String> {
+    let h = host.strip_suffix('.').unwrap_or(host);
+    if h.is_empty() || h.ends_with('.') {
+        return None;
+    }
+    Some(h.to_ascii_lowercase())
+}
+
 /// The XSD's Hostname pattern: `(([a-z0-9])([a-z0-9-])*(\.))+([a-z0-9])([a-z0-9-])*([a-z0-9])`.
 pub fn valid_hostname(h: &str) -> bool {
     let labels: Vec<&str> = h.split('.').collect();
@@ -83,9 +166,60 @@ pub fn valid_hostname(h: &str) -> bool {
     rest.iter().all(|l| lab(l)) && last.len() >= 2 && lab(last) && !last.ends_with('-')
 }
 
+type Node<'a, 'i> = roxmltree::Node<'a, 'i>;
+
+/// A simple-typed element's value: text only, in one piece (no child element, comment or
+/// processing instruction splitting it). Err: the offending node and why.
+fn simple_text<'a, 'i>(n: Node<'a, 'i>) -> Result<&'a str, (Node<'a, 'i>, String)> {
+    let mut text = "";
+    for (i, c) in n.children().enumerate() {
+        if !c.is_text() || i > 0 {
+            let what = if c.is_element() {
+                format!("element {}", c.tag_name().name())
+            } else if c.is_comment() {
+                "a comment".into()
+            } else if c.is_pi() {
+                "a processing instruction".into()
+            } else {
+                "text split in several pieces".into()
+            };
+            return Err((
+                c,
+                format!(
+                    "{} must hold its value as text only (found {what})",
+                    n.tag_name().name()
+                ),
+            ));
+        }
+        text = c.text().unwrap_or("");
+    }
+    Ok(text)
+}
+
+/// The element children of a complex-typed element; text other than blanks between them is
+/// refused (the schema has no mixed content).
+fn element_children<'a, 'i>(n: Node<'a, 'i>) -> Result<Vec<Node<'a, 'i>>, (Node<'a, 'i>, String)> {
+    let mut out = Vec::new();
+    for c in n.children() {
+        if c.is_element() {
+            out.push(c);
+        } else if c.is_text() && !c.text().unwrap_or("").trim().is_empty() {
+            return Err((
+                c,
+                format!("{} holds text outside its elements", n.tag_name().name()),
+            ));
+        }
+    }
+    Ok(out)
+}
+
 impl Whitelist {
     /// Parses and validates whitelist XML.
     pub fn parse(xml: &[u8], source: &str) -> Result<Whitelist, WhitelistError> {
+        Self::parse_text(xml, source)
+    }
+
+    fn parse_text(xml: &[u8], source: &str) -> Result<Whitelist, WhitelistError> {
         let xml_err = |reason: String| WhitelistError::Xml {
             source_name: source.to_string(),
             reason,
@@ -102,6 +236,13 @@ impl Whitelist {
                 "DOCTYPE/ENTITY declarations are refused (no DTDs, no external entities)".into(),
             ));
         }
+        if let Err(line) = attribute_budget(text) {
+            return Err(WhitelistError::Schema {
+                source_name: source.to_string(),
+                line: u32::try_from(line).unwrap_or(u32::MAX),
+                reason: format!("an element has more than {MAX_ATTRIBUTES_PER_ELEMENT} attributes; the schema allows none but the root's namespace declarations"),
+            });
+        }
         let doc = roxmltree::Document::parse_with_options(
             text,
             roxmltree::ParsingOptions {
@@ -116,32 +257,77 @@ impl Whitelist {
             reason,
         };
         let root = doc.root_element();
+        let ns_name = |n: roxmltree::Node<'_, '_>| match n.tag_name().namespace() {
+            Some(ns) => format!("namespace {ns}"),
+            None => "no namespace".to_string(),
+        };
+        // Every element of the schema is in the whitelist namespace (elementFormDefault
+        // qualified); say which one is not, and where.
+        let in_ns = |n: roxmltree::Node<'_, '_>, want: &str| -> Result<(), WhitelistError> {
+            if n.tag_name().name() != want {
+                return Err(schema(
+                    n,
+                    format!("expected element {want}, found {}", n.tag_name().name()),
+                ));
+            }
+            if n.tag_name().namespace() != Some(NAMESPACE) {
+                return Err(schema(
+                    n,
+                    format!(
+                        "element {want} is in {}; every element must be in namespace {NAMESPACE} (a prefixed root needs prefixed children too)",
+                        ns_name(n)
+                    ),
+                ));
+            }
+            // No attributes on any element but the root's xsi: schema hints (the XSD declares
+            // none); namespace declarations are not attributes here.
+            let allowed = |a: &roxmltree::Attribute<'_, '_>| {
+                n == root && a.namespace() == Some("http://www.w3.org/2001/XMLSchema-instance")
+            };
+            if let Some(a) = n.attributes().find(|a| !allowed(a)) {
+                return Err(schema(
+                    n,
+                    format!(
+                        "element {want} has an attribute `{}`, which the schema does not allow",
+                        a.name()
+                    ),
+                ));
+            }
+            Ok(())
+        };
+        let simple_text = |n| simple_text(n).map_err(|(at, why)| schema(at, why));
         if root.tag_name().name() != "Whitelist" || root.tag_name().namespace() != Some(NAMESPACE) {
             return Err(schema(
                 root,
                 format!(
-                    "root element must be Whitelist in namespace {NAMESPACE}, found {:?} in {:?}",
+                    "root element must be Whitelist in namespace {NAMESPACE}, found {} in {}",
                     root.tag_name().name(),
-                    root.tag_name().namespace()
+                    ns_name(root)
                 ),
             ));
         }
-        let children: Vec<roxmltree::Node<'_, '_>> =
-            root.children().filter(|n| n.is_element()).collect();
+        in_ns(root, "Whitelist")?;
+        let element_children = |n| element_children(n).map_err(|(at, why)| schema(at, why));
+        let children = element_children(root)?;
         let names: Vec<&str> = children.iter().map(|n| n.tag_name().name()).collect();
-        if names != ["Tijdstempel", "Volgnummer", "MedMijNodes"]
-            || children
-                .iter()
-                .any(|n| n.tag_name().namespace() != Some(NAMESPACE))
-        {
+        if names != ["Tijdstempel", "Volgnummer", "MedMijNodes"] {
             return Err(schema(
                 root,
                 format!(
-                    "expected Tijdstempel, Volgnummer, MedMijNodes in that order, found {names:?}"
+                    "expected Tijdstempel, Volgnummer, MedMijNodes in that order, found {}",
+                    names.join(", ")
                 ),
             ));
         }
-        let tijd = children[0].text().unwrap_or("").trim().to_string();
+        for (c, want) in children
+            .iter()
+            .zip(["Tijdstempel", "Volgnummer", "MedMijNodes"])
+        {
+            in_ns(*c, want)?;
+        }
+        // xs:dateTime and xs:positiveInteger collapse whitespace, so surrounding blanks are
+        // allowed there (not in Hostname, an xs:string).
+        let tijd = simple_text(children[0])?.trim().to_string();
         if tijd.len() < 20
             || time::OffsetDateTime::parse(&tijd, &time::format_description::well_known::Rfc3339)
                 .is_err()
@@ -151,32 +337,37 @@ impl Whitelist {
                 format!("Tijdstempel `{tijd}` is not a dateTime with seconds and time zone"),
             ));
         }
-        let vtext = children[1].text().unwrap_or("").trim();
-        let volgnummer: u64 = vtext.parse().ok().filter(|v| *v > 0).ok_or_else(|| {
-            schema(
-                children[1],
-                format!("Volgnummer `{vtext}` is not a positive integer"),
-            )
-        })?;
+        let vtext = simple_text(children[1])?.trim();
+        let volgnummer: u64 = vtext
+            .parse()
+            .ok()
+            .filter(|v| *v > 0 && vtext.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or_else(|| {
+                schema(
+                    children[1],
+                    format!("Volgnummer `{vtext}` is not a positive integer"),
+                )
+            })?;
         let mut hostnames = HashSet::new();
-        for node in children[2].children().filter(|n| n.is_element()) {
-            let hn: Vec<roxmltree::Node<'_, '_>> =
-                node.children().filter(|n| n.is_element()).collect();
-            if node.tag_name().name() != "MedMijNode"
-                || hn.len() != 1
-                || hn[0].tag_name().name() != "Hostname"
-            {
+        for node in element_children(children[2])? {
+            in_ns(node, "MedMijNode")?;
+            let hn = element_children(node)?;
+            let [h_node] = hn.as_slice() else {
                 return Err(schema(
                     node,
-                    "each MedMijNode holds exactly one Hostname".into(),
+                    format!(
+                        "each MedMijNode holds exactly one Hostname (found {})",
+                        hn.len()
+                    ),
                 ));
-            }
-            let h = hn[0].text().unwrap_or("").trim();
+            };
+            in_ns(*h_node, "Hostname")?;
+            let h = simple_text(*h_node)?;
             if !valid_hostname(h) {
-                return Err(schema(hn[0], format!("Hostname `{h}` does not match the whitelist pattern (lowercase labels, at least two, no wildcard or port)")));
+                return Err(schema(*h_node, format!("Hostname `{}` does not match the whitelist pattern (lowercase labels, at least two, no wildcard, port or surrounding blanks)", h.escape_debug())));
             }
             if !hostnames.insert(h.to_string()) {
-                return Err(schema(hn[0], format!("Hostname `{h}` appears twice")));
+                return Err(schema(*h_node, format!("Hostname `{h}` appears twice")));
             }
         }
         if hostnames.is_empty() {
@@ -193,11 +384,10 @@ impl Whitelist {
         })
     }
 
-    /// Exact lookup; the query is lowercased and a trailing dot dropped (DNS names are
-    /// case-insensitive, the list is lowercase by schema).
+    /// Exact lookup of [`normalize_hostname`]`(host)`: the one name normalisation for every
+    /// lookup (verifier, CLI, gateway).
     pub fn contains(&self, host: &str) -> bool {
-        self.hostnames
-            .contains(&host.trim_end_matches('.').to_ascii_lowercase())
+        normalize_hostname(host).is_some_and(|h| self.hostnames.contains(&h))
     }
 
     /// Number of hostnames.
@@ -517,6 +707,126 @@ mod tests {
         }
         assert!(store.current().unwrap().contains("b.example"));
         drop(handle);
+    }
+
+    #[test]
+    fn documents_the_schema_refuses_are_refused() {
+        let ok = xml(T, "1", &["za.example"]);
+        let cases = [
+            (
+                ok.replace(
+                    "<Hostname>za.example</Hostname>",
+                    "<x:Hostname xmlns:x=\"urn:other\">za.example</x:Hostname>",
+                ),
+                "namespace urn:other",
+            ),
+            (
+                ok.replace(
+                    "<Hostname>za.example</Hostname>",
+                    "<Hostname>za.example<b/></Hostname>",
+                ),
+                "element b",
+            ),
+            (
+                ok.replace(
+                    "<Hostname>za.example</Hostname>",
+                    "<Hostname>za.exa<!-- x -->mple</Hostname>",
+                ),
+                "a comment",
+            ),
+            (
+                ok.replace(
+                    "<Hostname>za.example</Hostname>",
+                    "<Hostname> za.example </Hostname>",
+                ),
+                "does not match",
+            ),
+            (
+                ok.replace("<MedMijNode>", "<MedMijNode id=\"1\">"),
+                "attribute",
+            ),
+            (
+                ok.replace("<MedMijNodes>", "<MedMijNodes>stray text"),
+                "text outside",
+            ),
+        ];
+        for (doc, want) in cases {
+            let e = Whitelist::parse(doc.as_bytes(), "wl.xml")
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(want), "{want}: {e}");
+        }
+        // Whitespace around a dateTime or an integer is collapsed by the XSD: still valid.
+        let padded = ok
+            .replace(
+                &format!("<Tijdstempel>{T}"),
+                &format!("<Tijdstempel>\n  {T}  "),
+            )
+            .replace("<Volgnummer>1", "<Volgnummer> 1 ");
+        assert_eq!(
+            Whitelist::parse(padded.as_bytes(), "wl.xml")
+                .unwrap()
+                .volgnummer,
+            1
+        );
+    }
+
+    #[test]
+    fn a_prefixed_root_with_unprefixed_children_gets_a_message_that_says_so() {
+        let doc = format!("<w:Whitelist xmlns:w=\"{NAMESPACE}\"><Tijdstempel>{T}</Tijdstempel><Volgnummer>1</Volgnummer><MedMijNodes><MedMijNode><Hostname>za.example</Hostname></MedMijNode></MedMijNodes></w:Whitelist>");
+        let e = Whitelist::parse(doc.as_bytes(), "wl.xml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("Tijdstempel is in no namespace"), "{e}");
+        assert!(!e.contains("found [\""), "{e}");
+        // Fully prefixed is fine.
+        let doc = doc
+            .replace("<Tijdstempel>", "<w:Tijdstempel>")
+            .replace("</Tijdstempel>", "</w:Tijdstempel>")
+            .replace("<Volgnummer>", "<w:Volgnummer>")
+            .replace("</Volgnummer>", "</w:Volgnummer>")
+            .replace("<MedMijNodes>", "<w:MedMijNodes>")
+            .replace("</MedMijNodes>", "</w:MedMijNodes>")
+            .replace("<MedMijNode>", "<w:MedMijNode>")
+            .replace("</MedMijNode>", "</w:MedMijNode>")
+            .replace("<Hostname>", "<w:Hostname>")
+            .replace("</Hostname>", "</w:Hostname>");
+        assert!(Whitelist::parse(doc.as_bytes(), "wl.xml").is_ok());
+    }
+
+    #[test]
+    fn an_attribute_bomb_is_refused_at_once() {
+        let attrs: String = (0..200_000).map(|i| format!(" a{i}=\"x\"")).collect();
+        let doc =
+            xml(T, "1", &["za.example"]).replace("<MedMijNodes>", &format!("<MedMijNodes{attrs}>"));
+        assert!(doc.len() < MAX_BYTES);
+        let t = std::time::Instant::now();
+        let e = Whitelist::parse(doc.as_bytes(), "wl.xml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("attributes"), "{e}");
+        assert!(e.contains("wl.xml:5"), "{e}");
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(1),
+            "{:?}",
+            t.elapsed()
+        );
+        // A '=' inside a comment or a quoted value is not an attribute.
+        let eqs = "=".repeat(1000);
+        let doc = xml(T, "1", &["za.example"])
+            .replace("<MedMijNodes>", &format!("<!-- {eqs} --><MedMijNodes>"));
+        assert!(Whitelist::parse(doc.as_bytes(), "wl.xml").is_ok());
+    }
+
+    #[test]
+    fn lookups_allow_one_trailing_dot_and_nothing_else() {
+        let w = Whitelist::parse(xml(T, "1", &["pgo.example"]).as_bytes(), "wl").unwrap();
+        assert!(w.contains("pgo.example"));
+        assert!(w.contains("PGO.Example."));
+        assert!(!w.contains("pgo.example.."));
+        assert!(!w.contains("pgo.example...."));
+        assert!(!w.contains("."));
+        assert!(!w.contains(""));
     }
 
     #[test]

@@ -133,6 +133,21 @@ fn the_ev_root_is_pinned_with_its_4_december_2022_cut_off_under_medmij_2022() {
         Some("Staat der Nederlanden EV Root CA")
     );
     assert_eq!(a.trusted_until, Some(at("2022-12-04T00:00:00Z")));
+    // Its cut-off (and its own notAfter, 2022-12-08) are past: the operator is told at load.
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.contains("only until 2022-12-04")),
+        "{:?}",
+        s.warnings
+    );
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.contains("expired at 2022-12-08")),
+        "{:?}",
+        s.warnings
+    );
 }
 
 #[test]
