@@ -395,6 +395,11 @@ pub enum FailMode {
     Off,
 }
 
+/// Largest `revocation.crl_grace_seconds` a profile may set: seven days, the nextUpdate interval
+/// PKIoverheid CAs publish CRLs with at most (their CPS: at least weekly). A longer grace would
+/// let a CRL count long after the CA replaced it.
+pub const MAX_CRL_GRACE_SECONDS: u64 = 7 * 24 * 3600;
+
 /// Revocation defaults (decision 4.5).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -548,6 +553,15 @@ impl Profile {
                     format!("{} is required but not in the matching *_allowed list", x.0),
                 );
             }
+        }
+        if self.revocation.crl_grace_seconds > MAX_CRL_GRACE_SECONDS {
+            return invalid(
+                "revocation.crl_grace_seconds",
+                format!(
+                    "{} s is more than the {MAX_CRL_GRACE_SECONDS} s (7 days) allowed: a CRL that old is no evidence about today",
+                    self.revocation.crl_grace_seconds
+                ),
+            );
         }
         if self.backchannel.enforce_intermediates && self.backchannel.intermediates.is_empty() {
             return invalid(
@@ -718,6 +732,18 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert_eq!(e, "p.toml: versions.server_required: TLSv1.3 is required but not in the matching *_allowed list");
+        // A grace near u64::MAX would overflow the freshness arithmetic into refusing every CRL.
+        let text = include_str!("../profiles/medmij-2025.toml").replace(
+            "crl_grace_seconds = 3600",
+            "crl_grace_seconds = 18446744073709551615",
+        );
+        let e = Profile::from_toml_str(&text, "p.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("p.toml: revocation.crl_grace_seconds: "),
+            "{e}"
+        );
     }
 
     #[test]

@@ -302,7 +302,7 @@ pub static REGISTRY: &[Requirement] = &[
         citation: Citation { document: SEED_TLS, section: "core.tls.311" },
         roles: &[BackchannelServer, BackchannelClient, BackchannelCertificate],
         profiles: BOTH,
-        enforced: Coverage { how: "verifier: webpki path to the profile's anchors, leaf EKU serverAuth checked separately (client certificates too), anchor cut-off dates, optional intermediate allow-list", by: "verifier", status: Implemented },
+        enforced: Coverage { how: "verifier: webpki path to the profile's anchors (each candidate path's anchor validity and cut-off date checked during path building), leaf EKU serverAuth checked separately (client certificates too; anyExtendedKeyUsage refused), no keyCertSign in a leaf, optional intermediate allow-list; on the handshake path also RFC 5280 serial form (positive, at most 20 octets) and name-string encoding of every sent certificate, so the linter need not be run for those", by: "verifier", status: Implemented },
         verified: Coverage { how: "linter checks EKU, validity, anchors and policy OIDs (G1 2.16.528.1.1003.1.2.8.6, G4 2.16.528.1.1003.1.2.44.15.35.11)", by: "linter; test PKI fixtures", status: Planned },
     },
     Requirement {
@@ -324,7 +324,7 @@ pub static REGISTRY: &[Requirement] = &[
         citation: Citation { document: SEED_TLS, section: "core.tls.314" },
         roles: &[BackchannelCertificate],
         profiles: BOTH,
-        enforced: Coverage { how: "verifier trusts anchors matched to the profile's pins (subject + SHA-256); others warn outside the test environment; `anchors fetch` keeps only pinned files", by: "verifier", status: Implemented },
+        enforced: Coverage { how: "verifier trusts anchors matched to the profile's pins (subject + SHA-256); others warn outside the test environment; `anchors fetch` keeps only pinned files; backchannel verifiers refuse wildcard names (whitelist names are exact; PKIoverheid G4 forbids wildcards)", by: "verifier", status: Implemented },
         verified: Coverage { how: "linter checks the hierarchy and the PKIoverheid private policy OIDs", by: "linter; test PKI fixtures", status: Planned },
     },
     Requirement {

@@ -4,7 +4,9 @@
 //! Every level here comes from `shared/reference/ncsc-tls.md`, which restates the NCSC tables as
 //! internet.nl encodes them (the NCSC PDFs themselves were not a source). Where that reference marks
 //! a value **[?]**, the classification says so ([`Confidence::Unconfirmed`]) instead of hiding it.
-//! Anything the tables do not list is Insufficient: both versions say so for cipher suites and groups.
+//! Cipher suites: under 2025-05 the table's level; under v2.1 Appendix C's level where it lists
+//! the suite, and otherwise (30 suites) the level internet.nl ≤ 1.10 gives it by its rules. A
+//! suite or group that neither the tables nor those rules cover is Insufficient.
 
 mod suites;
 
@@ -412,6 +414,12 @@ fn kex_signature(version: NcscVersion, s: SignatureScheme) -> Classification {
         }
         (V2025_05, Some(HashAlg::Sha224)) => c(PhaseOut, S),
         (_, Some(HashAlg::Sha256 | HashAlg::Sha384 | HashAlg::Sha512)) => c(Good, S),
+        // internet.nl 1.10 counted ed25519 as SHA-2 based but left ed448 (SHAKE256) out of its
+        // SHA-2 set, so a server signing only with ed448 fell to the non-SHA-2 (phase-out) rating.
+        (V2_1, Some(HashAlg::Intrinsic)) if s == SignatureScheme(0x0808) => u(
+            PhaseOut,
+            "ncsc-tls.md §3.2: INL-1.10 excluded ed448 (SHAKE256) from SHA-2",
+        ),
         (V2_1, Some(HashAlg::Intrinsic)) => {
             u(Good, "ncsc-tls.md §3.2: INL-1.10 counted ed25519 as SHA-2")
         }

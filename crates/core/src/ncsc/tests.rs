@@ -281,6 +281,14 @@ fn kex_signature_hashes_follow_section_3_2() {
         ),
         Level::PhaseOut
     );
+    // v2.1 (internet.nl 1.10): ed25519 counted as SHA-2, ed448 (SHAKE256) not.
+    let ed = |s| classify(NcscVersion::V2_1, Item::KexSignature(s));
+    assert_eq!(ed(SignatureScheme::ED25519).level, Level::Good);
+    assert_eq!(ed(SignatureScheme(0x0808)).level, Level::PhaseOut);
+    assert_eq!(
+        ed(SignatureScheme(0x0808)).confidence,
+        Confidence::Unconfirmed
+    );
 }
 
 #[test]
