@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod commands;
+mod output;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -38,7 +39,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
+        // Colour codes only for a terminal: in a log file or a pipe they are noise.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
@@ -65,8 +69,54 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("medmij-tls: error: {e:#}");
+            eprintln!("medmij-tls: error: {}", one_line(&e));
             ExitCode::from(EXIT_ERROR)
         }
+    }
+}
+
+/// The error and its causes on one line, each cause once: library errors often repeat their
+/// source's text in their own message (`X: no such file` caused by `no such file`), which
+/// `{:#}` would print twice. Control characters are escaped (the line may quote a file).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    output::esc(&line).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(Debug, thiserror::Error)]
+    #[error("{path}: {source}")]
+    struct Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn a_cause_repeated_in_its_parent_is_said_once() {
+        let io = std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "Not a directory (os error 20)",
+        );
+        let e = anyhow::Error::new(Io {
+            path: "/x/y".into(),
+            source: io,
+        })
+        .context("--dir");
+        assert_eq!(
+            super::one_line(&e),
+            "--dir: /x/y: Not a directory (os error 20)"
+        );
     }
 }

@@ -399,15 +399,34 @@ fn init_refuses_a_non_empty_dir_and_leaves_it_untouched() {
         1,
         "temporary directories left behind"
     );
-    let o = run(&[
-        "pki",
-        "init",
-        "--dir",
-        dir.to_str().unwrap(),
-        "--key-alg",
-        "ecdsa",
-        "--force",
-    ]);
+    let force = || {
+        run(&[
+            "pki",
+            "init",
+            "--dir",
+            dir.to_str().unwrap(),
+            "--key-alg",
+            "ecdsa",
+            "--force",
+        ])
+    };
+    // --force does not delete a directory that is not a test PKI.
+    let o = force();
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("not a test PKI") && err.lines().count() == 1,
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("keep.txt")).unwrap(),
+        "mine"
+    );
+    // It does replace a test PKI made by this tool.
+    std::fs::remove_file(dir.join("keep.txt")).unwrap();
+    assert!(force().status.success());
+    std::fs::write(dir.join("keep.txt"), "mine").unwrap();
+    let o = force();
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(dir.join("catalogue.json").exists() && !dir.join("keep.txt").exists());
     assert_eq!(
@@ -430,7 +449,7 @@ fn init_into_an_unwritable_place_fails_with_one_line_and_exit_2() {
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(
-        err.contains("--dir /proc/medmij-cannot-write-here/pki") && err.lines().count() == 1,
+        err.contains("--dir: /proc/medmij-cannot-write-here/pki: ") && err.lines().count() == 1,
         "{err}"
     );
 }

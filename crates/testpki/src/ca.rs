@@ -220,7 +220,7 @@ impl LeafSpec {
         p.not_after = self.not_after;
         p.serial_number = Some(SerialNumber::from_slice(&self.serial));
         let mut dn = DistinguishedName::new();
-        dn.push(DnType::CountryName, "NL");
+        dn.push(DnType::CountryName, crate::init::printable("NL")?);
         dn.push(DnType::OrganizationName, self.organization.as_str());
         if let Some(oi) = &self.organization_identifier {
             dn.push(
@@ -231,7 +231,7 @@ impl LeafSpec {
         if let Some(oin) = &self.oin {
             dn.push(
                 DnType::CustomDnType(oids::DN_SERIAL_NUMBER.to_vec()),
-                oin.as_str(),
+                crate::init::printable(oin)?,
             );
         }
         let cn = self

@@ -22,7 +22,8 @@ pub enum Hierarchy {
     PublicOv,
     /// A public DV hierarchy (frontchannel in test environments).
     PublicDv,
-    /// A root nobody trusts, named like the G1 root (for "unknown root" fixtures).
+    /// A root nobody trusts, a byte-identical look-alike of the G1 root's name (for "unknown
+    /// root" fixtures).
     Rogue,
 }
 
@@ -332,11 +333,14 @@ pub fn ca_specs() -> Vec<CaSpec> {
                 2048,
             )
         },
+        // A look-alike of the G1 root: byte for byte the same subject (C as PrintableString, O
+        // and CN as UTF8String), its own key. A verifier that trusts the G1 root finds a name
+        // match and a signature that does not verify: an unknown CA (core.tls.311).
         spec(
             "rogue-root",
             Rogue,
-            "Staat der Nederlanden Private Root CA - G1",
-            "Staat der Nederlanden",
+            "TEST Staat der Nederlanden Private Root CA - G1",
+            "TEST Staat der Nederlanden",
             None,
             &[],
             vec![],

@@ -10,15 +10,16 @@ use crate::store::{
     pem, write_atomic, CaRecord, IssuedRecord, Manifest, PkiDir, ResponderRecord, Revocation,
     RevocationState, MANIFEST_FORMAT,
 };
+use crate::validity::{Validity, Window};
 use medmij_core::ids::*;
 use medmij_core::RequirementId;
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose as Eku,
-    IsCa, KeyUsagePurpose as Ku, SerialNumber, SubjectPublicKeyInfo,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue,
+    ExtendedKeyUsagePurpose as Eku, IsCa, KeyUsagePurpose as Ku, SerialNumber,
+    SubjectPublicKeyInfo,
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use time::macros::datetime;
 use time::OffsetDateTime;
 
 /// The default base URL: `pki serve` listens here unless told otherwise.
@@ -46,6 +47,9 @@ pub struct InitOptions {
     pub key_style_for: BTreeMap<Hierarchy, KeyStyle>,
     /// Replace an existing non-empty directory.
     pub force: bool,
+    /// The moment the PKI is made: every validity window is relative to it
+    /// ([`crate::validity`]).
+    pub at: OffsetDateTime,
 }
 
 impl Default for InitOptions {
@@ -56,6 +60,7 @@ impl Default for InitOptions {
             key_style: KeyStyle::Rsa,
             key_style_for: BTreeMap::new(),
             force: false,
+            at: OffsetDateTime::now_utc(),
         }
     }
 }
@@ -69,9 +74,75 @@ impl InitOptions {
     }
 }
 
+/// Checks a `pki serve` base URL before it is written into every certificate's CRL
+/// distribution point and AIA: `http://HOST[:PORT][/PATH]` with a DNS name, IPv4 or bracketed
+/// IPv6 host, a port from 1 to 65535, and a path of URL-safe characters only (no spaces,
+/// quotes, control characters, query or fragment). Err says what is wrong.
+pub fn check_base_url(url: &str) -> std::result::Result<(), String> {
+    let rest = url.strip_prefix("http://").ok_or(
+        "expected http://HOST[:PORT][/PATH] (CRL and OCSP URLs are plain HTTP, as in PKIoverheid)",
+    )?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let end = v6.find(']').ok_or("an IPv6 host needs its closing `]`")?;
+        let host = &v6[..end];
+        host.parse::<std::net::Ipv6Addr>()
+            .map_err(|_| format!("`{host}` is not an IPv6 address"))?;
+        (host, v6[end + 1..].strip_prefix(':'))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("the host is missing".into());
+    }
+    let dns_ok = host.split('.').all(|l| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    });
+    if !authority.starts_with('[') && !dns_ok {
+        return Err(format!(
+            "`{}` is not a hostname or IP address",
+            host.escape_debug()
+        ));
+    }
+    if let Some(p) = port {
+        if !matches!(p.parse::<u16>(), Ok(n) if n > 0) || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "port `{}` is not a number from 1 to 65535",
+                p.escape_debug()
+            ));
+        }
+    }
+    if let Some(bad) = path
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-._~/".contains(*c)))
+    {
+        return Err(format!(
+            "the path holds {:?}; only letters, digits and -._~/ are allowed",
+            bad
+        ));
+    }
+    Ok(())
+}
+
 /// Creates the PKI in `target`. Everything is written to a temporary sibling first and renamed
 /// into place, so a failure leaves nothing half-written behind.
 pub fn init(target: &Path, opts: &InitOptions) -> Result<Catalogue> {
+    check_base_url(&opts.base_url).map_err(|why| {
+        PkiError::Invalid(format!(
+            "base URL `{}`: {why}",
+            opts.base_url.escape_debug()
+        ))
+    })?;
     if target.exists() {
         let non_empty = std::fs::read_dir(target)
             .map_err(PkiError::io(target))?
@@ -79,7 +150,14 @@ pub fn init(target: &Path, opts: &InitOptions) -> Result<Catalogue> {
             .is_some();
         if non_empty && !opts.force {
             return Err(PkiError::Invalid(format!(
-                "{}: directory exists and is not empty (use --force to replace it)",
+                "{}: directory exists and is not empty (use --force to replace a test PKI made by this tool)",
+                target.display()
+            )));
+        }
+        // --force replaces a PKI this tool made (its manifest says so), never anything else.
+        if non_empty && PkiDir::new(target).manifest().is_err() {
+            return Err(PkiError::Invalid(format!(
+                "{}: not a test PKI made by medmij-tls (no valid pki.json); --force only replaces one, so nothing was deleted",
                 target.display()
             )));
         }
@@ -94,7 +172,8 @@ pub fn init(target: &Path, opts: &InitOptions) -> Result<Catalogue> {
         .to_string_lossy()
         .to_string();
     let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).map_err(PkiError::io(&tmp))?;
+    // Named after the target: the temporary sibling is our business, not the operator's.
+    std::fs::create_dir_all(&tmp).map_err(PkiError::io(target))?;
     let result = build(&PkiDir::new(&tmp), opts);
     let catalogue = match result {
         Ok(c) => c,
@@ -132,32 +211,47 @@ pub fn serial_for(seed: &str, label: &str) -> Vec<u8> {
     s
 }
 
-const CA_NOT_BEFORE: OffsetDateTime = datetime!(2025-01-01 00:00 UTC);
-const CA_NOT_AFTER: OffsetDateTime = datetime!(2045-01-01 00:00 UTC);
-/// Valid leaves: long-lived so tests with the real clock keep working for years.
-const LEAF_NOT_BEFORE: OffsetDateTime = datetime!(2025-01-01 00:00 UTC);
-const LEAF_NOT_AFTER: OffsetDateTime = datetime!(2035-01-01 00:00 UTC);
+/// countryName (and the OIN serialNumber) as PrintableString, as the real PKIoverheid
+/// certificates and RFC 5280 (Appendix A: X520countryName) have them; rcgen would write UTF8String.
+pub(crate) fn printable(s: &str) -> Result<DnValue> {
+    rcgen::string::PrintableString::try_from(s)
+        .map(DnValue::PrintableString)
+        .map_err(|e| PkiError::Invalid(format!("`{s}` is not a PrintableString: {e}")))
+}
+
+/// A CA's subject: C (PrintableString), O, CN (UTF8String), the encoding of the real roots.
+fn ca_name(spec: &CaSpec, cn: &str) -> Result<DistinguishedName> {
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CountryName, printable(spec.country)?);
+    dn.push(DnType::OrganizationName, spec.org);
+    dn.push(DnType::CommonName, cn);
+    Ok(dn)
+}
 
 fn ca_params(
     spec: &CaSpec,
     parent: Option<&CaRecord>,
     base_url: &str,
-    seed: &str,
+    opts: &InitOptions,
+    depth: u8,
 ) -> Result<CertificateParams> {
+    let seed = opts.seed.as_str();
     let mut p = CertificateParams::default();
-    p.not_before = CA_NOT_BEFORE;
-    p.not_after = CA_NOT_AFTER;
+    let w = Validity::new(opts.at).ca(depth);
+    p.not_before = w.not_before;
+    p.not_after = w.not_after;
     p.serial_number = Some(SerialNumber::from_slice(&serial_for(seed, spec.id)));
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CountryName, spec.country);
-    dn.push(DnType::OrganizationName, spec.org);
-    dn.push(DnType::CommonName, spec.cn);
-    p.distinguished_name = dn;
+    p.distinguished_name = ca_name(spec, spec.cn)?;
     p.is_ca = IsCa::Ca(match spec.pathlen {
         Some(n) => BasicConstraints::Constrained(n),
         None => BasicConstraints::Unconstrained,
     });
     p.key_usages = vec![Ku::KeyCertSign, Ku::CrlSign];
+    // The G4 CAs sign their OCSP answers themselves (no delegated responder), which RFC 5280
+    // §4.2.1.3 puts under digitalSignature; the real G4 CAs carry it.
+    if spec.hierarchy == Hierarchy::G4 {
+        p.key_usages.push(Ku::DigitalSignature);
+    }
     p.extended_key_usages = spec.eku.clone();
     if !spec.policies.is_empty() {
         p.custom_extensions
@@ -181,22 +275,20 @@ fn responder(
     ca: &LoadedCa,
     spec: &CaSpec,
     style: KeyStyle,
-    seed: &str,
+    opts: &InitOptions,
     base_url: &str,
 ) -> Result<(Vec<u8>, Key)> {
+    let seed = opts.seed.as_str();
     let key = Key::generate(style.alg(2048), seed, &format!("{}-ocsp", spec.id))?;
     let mut p = CertificateParams::default();
-    p.not_before = CA_NOT_BEFORE;
-    p.not_after = CA_NOT_AFTER;
+    let w = Validity::new(opts.at).responder();
+    p.not_before = w.not_before;
+    p.not_after = w.not_after;
     p.serial_number = Some(SerialNumber::from_slice(&serial_for(
         seed,
         &format!("{}-ocsp", spec.id),
     )));
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CountryName, spec.country);
-    dn.push(DnType::OrganizationName, spec.org);
-    dn.push(DnType::CommonName, format!("{} OCSP Responder", spec.cn));
-    p.distinguished_name = dn;
+    p.distinguished_name = ca_name(spec, &format!("{} OCSP Responder", spec.cn))?;
     p.is_ca = IsCa::ExplicitNoCa;
     p.key_usages = vec![Ku::DigitalSignature];
     p.extended_key_usages = vec![Eku::OcspSigning];
@@ -286,10 +378,10 @@ fn entry_specs() -> Vec<EntrySpec> {
         },
         e("g1-client-auth-only", "G1 certificate whose EKU is clientAuth only", G1, b, &["clientonly.pgo-leverancier.example"], ClientAuthOnly, bad, &[CORE_TLS_311]),
         e("g1-no-eku", "G1 certificate without an EKU extension (webpki alone would accept it)", G1, b, &["noeku.pgo-leverancier.example"], NoEku, bad, &[CORE_TLS_311]),
-        e("g1-expired", "G1 certificate that expired on 2021-01-01", G1, b, &["expired.zorgaanbieder.example"], Expired, bad, &[CORE_TLS_311]),
-        e("g1-not-yet-valid", "G1 certificate valid only from 2040-01-01", G1, b, &["future.zorgaanbieder.example"], NotYetValid, bad, &[CORE_TLS_311]),
-        e("g1-revoked", "G1 certificate revoked on 2025-06-01 (in the CRL, and OCSP answers revoked)", G1, b, &["revoked.zorgaanbieder.example"], Revoked, bad, &[CORE_TLS_309]),
-        e("g4-revoked", "G4 certificate revoked on 2025-06-01 (PSS-signed CRL and OCSP with RSA keys)", G4, b, &["revoked-g4.zorgaanbieder.example"], Revoked, bad, &[CORE_TLS_309]),
+        e("g1-expired", "G1 certificate that expired a month before the PKI was made", G1, b, &["expired.zorgaanbieder.example"], Expired, bad, &[CORE_TLS_311]),
+        e("g1-not-yet-valid", "G1 certificate valid only from a month after the PKI was made", G1, b, &["future.zorgaanbieder.example"], NotYetValid, bad, &[CORE_TLS_311]),
+        e("g1-revoked", "G1 certificate revoked a week before the PKI was made (in the CRL, and OCSP answers revoked)", G1, b, &["revoked.zorgaanbieder.example"], Revoked, bad, &[CORE_TLS_309]),
+        e("g4-revoked", "G4 certificate revoked a week before the PKI was made (PSS-signed CRL and OCSP with RSA keys)", G4, b, &["revoked-g4.zorgaanbieder.example"], Revoked, bad, &[CORE_TLS_309]),
         EntrySpec {
             note: Some("the rogue root copies the G1 root's name but has its own key"),
             ..e("g1-unknown-root", "node certificate issued under a root that is not a trust anchor", Rogue, b, &["rogue-ca.zorgaanbieder.example"], Sound, bad, &[CORE_TLS_311, CORE_TLS_314])
@@ -362,7 +454,17 @@ fn build(dir: &PkiDir, opts: &InitOptions) -> Result<Catalogue> {
         let key = Key::generate(spec.key_alg(style), &opts.seed, spec.id)?;
         let sig_alg = spec.sig_alg(key.alg());
         let parent = spec.parent.map(|p| built.ca(p)).transpose()?;
-        let params = ca_params(&spec, parent.map(|p| &p.record), &base, &opts.seed)?;
+        // How far below its root this CA sits (parents come first in ca_specs()).
+        let mut depth = 0u8;
+        let mut up = spec.parent;
+        while let Some(pid) = up {
+            depth += 1;
+            up = ca_specs()
+                .into_iter()
+                .find(|c| c.id == pid)
+                .and_then(|c| c.parent);
+        }
+        let params = ca_params(&spec, parent.map(|p| &p.record), &base, opts, depth)?;
         let der = match parent {
             Some(p) => p.sign(&params, key.pair(), None)?,
             None => {
@@ -392,7 +494,7 @@ fn build(dir: &PkiDir, opts: &InitOptions) -> Result<Catalogue> {
             key,
         };
         if spec.delegated_ocsp {
-            let (rder, rkey) = responder(&loaded, &spec, style, &opts.seed, &base)?;
+            let (rder, rkey) = responder(&loaded, &spec, style, opts, &base)?;
             let rec = ResponderRecord {
                 cert: format!("ca/{}-ocsp.pem", spec.id),
                 key: format!("ca/{}-ocsp.key.pem", spec.id),
@@ -460,7 +562,12 @@ pub(crate) fn write_key(dir: &PkiDir, rel: &str, pem_text: &str) -> Result<()> {
 }
 
 /// The leaf template of a hierarchy for `hostnames`.
-pub fn leaf_template(h: Hierarchy, hostnames: Vec<String>, serial: Vec<u8>) -> LeafSpec {
+pub fn leaf_template(
+    h: Hierarchy,
+    hostnames: Vec<String>,
+    serial: Vec<u8>,
+    window: Window,
+) -> LeafSpec {
     let (organization, oin, organization_identifier) = match h {
         Hierarchy::G1 | Hierarchy::Rogue => (
             "TEST Zorgaanbieder B.V.",
@@ -485,8 +592,8 @@ pub fn leaf_template(h: Hierarchy, hostnames: Vec<String>, serial: Vec<u8>) -> L
         eku: h.leaf_eku(),
         key_usages: vec![Ku::DigitalSignature, Ku::KeyEncipherment],
         policies: h.leaf_policies(),
-        not_before: LEAF_NOT_BEFORE,
-        not_after: LEAF_NOT_AFTER,
+        not_before: window.not_before,
+        not_after: window.not_after,
         serial,
         with_ocsp: true,
         sig_alg: None,
@@ -506,19 +613,27 @@ fn make_entry(
     };
     let h = spec.hierarchy;
     let hostnames: Vec<String> = spec.hostnames.iter().map(|s| s.to_string()).collect();
-    let mut leaf = leaf_template(h, hostnames.clone(), serial_for(&opts.seed, spec.id));
+    let validity = Validity::new(opts.at);
+    let mut leaf = leaf_template(
+        h,
+        hostnames.clone(),
+        serial_for(&opts.seed, spec.id),
+        validity.leaf(),
+    );
     let mut issuer_id = h.issuing_ca().to_string();
     match spec.defect {
         NoPolicy => leaf.policies.clear(),
         ClientAuthOnly => leaf.eku = vec![Eku::ClientAuth],
         NoEku => leaf.eku.clear(),
         Expired => {
-            leaf.not_before = datetime!(2020-01-01 00:00 UTC);
-            leaf.not_after = datetime!(2021-01-01 00:00 UTC);
+            let w = validity.expired();
+            leaf.not_before = w.not_before;
+            leaf.not_after = w.not_after;
         }
         NotYetValid => {
-            leaf.not_before = datetime!(2040-01-01 00:00 UTC);
-            leaf.not_after = datetime!(2041-01-01 00:00 UTC);
+            let w = validity.not_yet_valid();
+            leaf.not_before = w.not_before;
+            leaf.not_after = w.not_after;
         }
         Sha1 => {
             issuer_id = "g1-legacy".into();
@@ -593,7 +708,10 @@ fn make_entry(
         revocations.revoked.push(Revocation {
             ca: issuer_id.clone(),
             serial: serial.clone(),
-            revoked_at: "2025-06-01T00:00:00Z".into(),
+            revoked_at: validity
+                .revoked_at()
+                .format(&time::format_description::well_known::Rfc3339)
+                .map_err(|e| PkiError::Invalid(format!("revocation time: {e}")))?,
             reason: Some("keyCompromise".into()),
         });
     }

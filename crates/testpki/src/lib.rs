@@ -18,3 +18,4 @@ pub mod serve;
 pub mod store;
 
 pub use error::{PkiError, Result};
+pub mod validity;

@@ -97,10 +97,16 @@ pub fn issue(dir: &PkiDir, req: &IssueRequest) -> Result<Issued> {
         reason: "no randomness".into(),
     })?;
     serial[0] = (serial[0] & 0x7f) | 0x40;
-    let mut leaf = leaf_template(h, req.hostnames.clone(), serial);
     let now = OffsetDateTime::now_utc();
-    leaf.not_before = now - time::Duration::hours(1);
-    leaf.not_after = now + time::Duration::days(i64::from(req.days));
+    let leaf = leaf_template(
+        h,
+        req.hostnames.clone(),
+        serial,
+        crate::validity::Window {
+            not_before: now - time::Duration::hours(1),
+            not_after: now + time::Duration::days(i64::from(req.days)),
+        },
+    );
     let key = Key::generate(
         req.key_style.alg(h.leaf_rsa_bits()),
         &manifest.seed,
@@ -266,9 +272,17 @@ pub fn csr(req: &CsrRequest, key_out: &Path, csr_out: &Path) -> Result<()> {
         }
         rsa => Key::generate(rsa, "", "")?,
     };
+    // ISO 3166-1 alpha-2 (RFC 5280 Appendix A: countryName is exactly two PrintableString
+    // characters).
+    if !(req.country.len() == 2 && req.country.bytes().all(|b| b.is_ascii_uppercase())) {
+        return Err(PkiError::Invalid(format!(
+            "--country `{}`: expected an ISO 3166 two-letter country code such as NL",
+            req.country.escape_debug()
+        )));
+    }
     let mut p = CertificateParams::default();
     let mut dn = DistinguishedName::new();
-    dn.push(DnType::CountryName, req.country.as_str());
+    dn.push(DnType::CountryName, crate::init::printable(&req.country)?);
     if let Some(o) = &req.organization {
         dn.push(DnType::OrganizationName, o.as_str());
     }
@@ -281,7 +295,7 @@ pub fn csr(req: &CsrRequest, key_out: &Path, csr_out: &Path) -> Result<()> {
     if let Some(oin) = &req.oin {
         dn.push(
             DnType::CustomDnType(crate::oids::DN_SERIAL_NUMBER.to_vec()),
-            oin.as_str(),
+            crate::init::printable(oin)?,
         );
     }
     dn.push(DnType::CommonName, req.hostnames[0].as_str());

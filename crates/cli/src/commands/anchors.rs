@@ -2,6 +2,7 @@
 //! their SHA-256 matches the pin.
 
 use super::ProfileArgs;
+use crate::output::{esc, outln};
 use anyhow::Context;
 use medmij_verify::http::HttpClient;
 use std::path::PathBuf;
@@ -43,19 +44,22 @@ pub fn run(cmd: AnchorsCommand) -> anyhow::Result<u8> {
             let files =
                 medmij_verify::anchors::fetch(&profile, &dir, &overrides, &HttpClient::default())?;
             for f in &files {
-                println!("stored {} (SHA-256 matches the pin)", f.display());
+                outln!(
+                    "stored {} (SHA-256 matches the pin)",
+                    esc(&f.display().to_string())
+                );
             }
             Ok(0)
         }
         AnchorsCommand::List { profile } => {
             let profile = profile.load()?;
             for a in &profile.backchannel.anchors {
-                println!(
+                outln!(
                     "{}\n  subject: {}\n  sha256:  {}\n  url:     {}{}",
-                    a.name,
-                    a.subject,
+                    esc(&a.name),
+                    esc(&a.subject),
                     a.sha256.hex(),
-                    a.publication_url.as_deref().unwrap_or("-"),
+                    esc(a.publication_url.as_deref().unwrap_or("-")),
                     a.trusted_until
                         .map(|t| format!("\n  trusted until {t}"))
                         .unwrap_or_default()

@@ -1,5 +1,6 @@
 //! `medmij-tls pki ...`: the test PKI.
 
+use crate::output::outln;
 use anyhow::{bail, Context};
 use medmij_testpki::catalogue::{Expect, Role};
 use medmij_testpki::hierarchy::Hierarchy;
@@ -8,7 +9,6 @@ use medmij_testpki::keys::{KeyAlg, KeyStyle};
 use medmij_testpki::ops::{self, CsrRequest, IssueRequest, RevokeTarget};
 use medmij_testpki::store::PkiDir;
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -45,9 +45,13 @@ pub struct InitArgs {
     /// Per-hierarchy key choice, e.g. `g4=rsa` (repeatable).
     #[arg(long = "key-alg-for", value_name = "HIERARCHY=ALG", value_parser = parse_hier_style)]
     key_alg_for: Vec<(Hierarchy, KeyStyle)>,
-    /// Replace an existing non-empty directory.
+    /// Replace an existing test PKI made by this tool (refused for any other non-empty directory).
     #[arg(long)]
     force: bool,
+    /// Make the PKI as of this instant (RFC 3339) instead of now: every validity period is
+    /// relative to it (node certificates 397 days from a month before).
+    #[arg(long, value_name = "RFC3339")]
+    at: Option<String>,
 }
 
 fn parse_hier_style(s: &str) -> Result<(Hierarchy, KeyStyle), String> {
@@ -181,7 +185,7 @@ pub fn run(cmd: PkiCommand) -> anyhow::Result<u8> {
                 },
             )
             .with_context(|| format!("--dir {}", a.dir.display()))?;
-            println!(
+            outln!(
                 "issued serial {}\n  cert:  {}\n  chain: {}\n  key:   {}",
                 issued.serial,
                 issued.cert.display(),
@@ -204,7 +208,7 @@ pub fn run(cmd: PkiCommand) -> anyhow::Result<u8> {
                 time::OffsetDateTime::now_utc(),
             )
             .with_context(|| format!("--dir {}", a.dir.display()))?;
-            println!(
+            outln!(
                 "revoked serial {} of {} at {}{}; CRL re-issued",
                 r.serial,
                 r.ca,
@@ -223,7 +227,7 @@ pub fn run(cmd: PkiCommand) -> anyhow::Result<u8> {
                 key: a.key,
             };
             ops::csr(&req, &a.key_out, &a.csr_out)?;
-            println!(
+            outln!(
                 "key:  {} (generated on this machine; keep it here)\ncsr:  {}",
                 a.key_out.display(),
                 a.csr_out.display()
@@ -235,37 +239,44 @@ pub fn run(cmd: PkiCommand) -> anyhow::Result<u8> {
 }
 
 fn run_init(a: InitArgs) -> anyhow::Result<u8> {
-    let url_ok = a.base_url.starts_with("http://") && a.base_url.len() > "http://".len();
-    if !url_ok {
-        bail!("--base-url `{}`: expected http://HOST[:PORT] (CRL and OCSP URLs are plain HTTP, as in PKIoverheid)", a.base_url);
+    if let Err(why) = medmij_testpki::init::check_base_url(&a.base_url) {
+        bail!("--base-url `{}`: {why}", a.base_url.escape_debug());
     }
+    let at = match &a.at {
+        Some(t) => time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+            .map_err(|_| {
+            anyhow::anyhow!("--at `{t}`: expected RFC 3339, e.g. 2026-06-01T12:00:00Z")
+        })?,
+        None => time::OffsetDateTime::now_utc(),
+    };
     let opts = InitOptions {
+        at,
         seed: a.seed,
         base_url: a.base_url,
         key_style: a.key_alg,
         key_style_for: a.key_alg_for.into_iter().collect::<BTreeMap<_, _>>(),
         force: a.force,
     };
-    let cat = init(&a.dir, &opts).with_context(|| format!("--dir {}", a.dir.display()))?;
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
+    // The library's message names the directory already.
+    let cat = init(&a.dir, &opts).context("--dir")?;
+    outln!(
         "created test PKI in {} ({} certificates; catalogue: {})",
         a.dir.display(),
         cat.entries.len(),
         a.dir.join("catalogue.json").display()
-    )?;
-    writeln!(
-        out,
+    );
+    outln!(
         "CRL/OCSP URLs point at {}; run `medmij-tls pki serve --dir {}`\n",
         cat.base_url,
         a.dir.display()
-    )?;
-    writeln!(
-        out,
+    );
+    outln!(
         "{:<28} {:<10} {:<13} {:<8} violates",
-        "id", "hierarchy", "role", "expect"
-    )?;
+        "id",
+        "hierarchy",
+        "role",
+        "expect"
+    );
     for e in &cat.entries {
         let role = match e.role {
             Role::Backchannel => "backchannel",
@@ -275,15 +286,14 @@ fn run_init(a: InitArgs) -> anyhow::Result<u8> {
             Expect::Valid => "valid",
             Expect::Invalid => "invalid",
         };
-        writeln!(
-            out,
+        outln!(
             "{:<28} {:<10} {:<13} {:<8} {}",
             e.id,
             e.hierarchy,
             role,
             expect,
             e.violates.join(", ")
-        )?;
+        );
     }
     Ok(0)
 }
@@ -324,11 +334,10 @@ fn run_serve(a: ServeArgs) -> anyhow::Result<u8> {
             .await
             .with_context(|| format!("--listen {listen}"))?;
         let addr = listener.local_addr()?;
-        println!(
+        outln!(
             "serving {} on http://{addr} (CRLs: /crl/ID.crl, OCSP: /ocsp/ID)",
             a.dir.display()
         );
-        std::io::stdout().flush()?;
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };

@@ -23,8 +23,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         Format::Md => markdown(&profile),
         Format::Text => text(&profile),
     };
-    use std::io::Write;
-    std::io::stdout().lock().write_all(out.as_bytes())?;
+    crate::output::write(&out);
     Ok(0)
 }
 

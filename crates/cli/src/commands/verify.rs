@@ -1,6 +1,7 @@
 //! `medmij-tls verify`: would a MedMij node accept this certificate chain?
 
 use super::ProfileArgs;
+use crate::output::{esc, outln};
 use anyhow::{bail, Context};
 use medmij_core::profile::FailMode;
 use medmij_core::Environment;
@@ -196,7 +197,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
                 "chain": verdict.chain,
                 "context": { "role": a.role, "peer": a.peer, "profile": profile.id, "environment": environment.label(), "at": at, "hostname": a.hostname },
             });
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            outln!("{}", serde_json::to_string_pretty(&out)?);
         }
         VerifyFormat::Text => {
             let head = if verdict.accepted {
@@ -204,40 +205,47 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
             } else {
                 "REFUSED"
             };
-            println!(
+            outln!(
                 "{head}  {} ({} {}, profile {}, environment {}, at {at})",
-                a.chain.display(),
+                esc(&a.chain.display().to_string()),
                 a.role,
                 a.peer,
-                profile.id,
+                esc(&profile.id),
                 environment.label()
             );
             for r in &verdict.reasons {
-                println!(
+                outln!(
                     "  {} {} (alert {}): {}",
                     r.requirement,
                     r.code.label(),
                     r.alert().name(),
-                    r.message
+                    esc(&r.message)
                 );
             }
             for w in &verdict.warnings {
-                println!("  warning: {w}");
+                outln!("  warning: {}", esc(w));
             }
             if !verdict.revocation.is_empty() {
-                println!("revocation:");
+                outln!("revocation:");
                 for e in &verdict.revocation {
-                    println!(
+                    outln!(
                         "  {}: {} -> {} ({})",
-                        e.certificate, e.source, e.outcome, e.detail
+                        esc(&e.certificate),
+                        esc(&e.source),
+                        e.outcome,
+                        esc(&e.detail)
                     );
                 }
             }
-            println!("chain:");
+            outln!("chain:");
             for c in &verdict.chain {
-                println!(
+                outln!(
                     "  {:<12} {} (serial {}, {} .. {})",
-                    c.role, c.subject, c.serial, c.not_before, c.not_after
+                    c.role,
+                    esc(&c.subject),
+                    c.serial,
+                    c.not_before,
+                    c.not_after
                 );
             }
         }

@@ -1,5 +1,6 @@
 //! `medmij-tls whitelist check|contains`.
 
+use crate::output::{esc, outln};
 use anyhow::Context;
 use medmij_verify::http::HttpClient;
 use medmij_verify::whitelist::{Source, Store, WhitelistError};
@@ -60,12 +61,12 @@ pub fn run(cmd: WhitelistCommand) -> anyhow::Result<u8> {
             let store = Store::new(Source::parse(&source), http, None, false);
             match store.refresh() {
                 Ok(w) => {
-                    println!("valid MedMij whitelist: {}\n  Volgnummer:  {}\n  Tijdstempel: {}\n  hostnames:   {}", w.source, w.volgnummer, w.tijdstempel, w.len());
+                    outln!("valid MedMij whitelist: {}\n  Volgnummer:  {}\n  Tijdstempel: {}\n  hostnames:   {}", esc(&w.source), w.volgnummer, esc(&w.tijdstempel), w.len());
                     Ok(0)
                 }
                 Err(WhitelistError::Unavailable(e)) => Err(anyhow::anyhow!("{e}")),
                 Err(e) => {
-                    println!("INVALID: {e}");
+                    outln!("INVALID: {}", esc(&e.to_string()));
                     Ok(1)
                 }
             }
@@ -81,10 +82,18 @@ pub fn run(cmd: WhitelistCommand) -> anyhow::Result<u8> {
                 .refresh()
                 .map_err(|e| anyhow::anyhow!("--whitelist: {e}"))?;
             if w.contains(&host) {
-                println!("{host}: on the whitelist (Volgnummer {})", w.volgnummer);
+                outln!(
+                    "{}: on the whitelist (Volgnummer {})",
+                    esc(&host),
+                    w.volgnummer
+                );
                 Ok(0)
             } else {
-                println!("{host}: NOT on the whitelist (Volgnummer {})", w.volgnummer);
+                outln!(
+                    "{}: NOT on the whitelist (Volgnummer {})",
+                    esc(&host),
+                    w.volgnummer
+                );
                 Ok(1)
             }
         }
