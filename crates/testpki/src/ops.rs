@@ -6,7 +6,7 @@ use crate::error::{PkiError, Result};
 use crate::hierarchy::Hierarchy;
 use crate::init::{leaf_template, write_key};
 use crate::keys::{Key, KeyStyle};
-use crate::serve::reissue_crl;
+use crate::serve::reissue_crl_locked;
 use crate::store::{pem, pem_blocks, IssuedRecord, PkiDir, Revocation};
 use rcgen::{CertificateParams, DistinguishedName, DnType, SanType};
 use std::path::{Path, PathBuf};
@@ -76,6 +76,8 @@ pub fn issue(dir: &PkiDir, req: &IssueRequest) -> Result<Issued> {
     for hn in &req.hostnames {
         check_hostname(hn)?;
     }
+    // Held until the record is written: parallel issues each add theirs.
+    let _lock = dir.lock()?;
     let mut manifest = dir.manifest()?;
     let ca = LoadedCa::load(dir, manifest.ca(h.issuing_ca())?)?;
     let name = req.name.clone().unwrap_or_else(|| req.hostnames[0].clone());
@@ -174,6 +176,9 @@ pub fn revoke(
     if let Some(r) = reason {
         reason_from_name(r)?;
     }
+    // Held across reading the state, writing it and re-issuing the CRL: parallel revokes each
+    // land, and CRL numbers stay unique.
+    let _lock = dir.lock()?;
     let manifest = dir.manifest()?;
     let (ca, serial) = match target {
         RevokeTarget::Cert(path) => {
@@ -183,13 +188,22 @@ pub fn revoke(
                 .next()
                 .ok_or_else(|| PkiError::Invalid(format!("{}: no certificate", path.display())))?;
             let serial = serial_hex(&der)?;
+            // The certificate itself, not only its serial: another PKI made with the same seed
+            // issues the same serials.
             let rec = manifest
                 .issued
                 .iter()
-                .find(|i| i.serial == serial)
+                .filter(|i| i.serial == serial)
+                .find(|i| {
+                    dir.read_string(&i.cert)
+                        .ok()
+                        .and_then(|t| pem_blocks(&t, "CERTIFICATE").ok())
+                        .and_then(|b| b.into_iter().next())
+                        .is_some_and(|issued| issued == der)
+                })
                 .ok_or_else(|| {
                     PkiError::Invalid(format!(
-                        "{}: serial {serial} was not issued by this PKI",
+                        "{}: this certificate (serial {serial}) was not issued by this PKI",
                         path.display()
                     ))
                 })?;
@@ -217,8 +231,36 @@ pub fn revoke(
     };
     state.revoked.push(rev.clone());
     dir.write_revocations(&state)?;
-    reissue_crl(dir, &ca)?;
+    reissue_crl_locked(dir, &ca)?;
     Ok(rev)
+}
+
+/// Whether two output paths name one file: the same path after resolving the directory
+/// (`k.pem`, `./k.pem`, `d/../k.pem`), or, for files that exist, the same inode (a hard link).
+fn same_file(a: &Path, b: &Path) -> bool {
+    if a == b {
+        return true;
+    }
+    let resolved = |p: &Path| -> Option<PathBuf> {
+        let parent = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        Some(std::fs::canonicalize(parent).ok()?.join(p.file_name()?))
+    };
+    if let (Some(x), Some(y)) = (resolved(a), resolved(b)) {
+        if x == y {
+            return true;
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return x.dev() == y.dev() && x.ino() == y.ino();
+        }
+    }
+    false
 }
 
 /// What `pki csr` should make.
@@ -241,6 +283,12 @@ pub struct CsrRequest {
 /// Generates a key and a CSR on this machine (core.tls.315: the key is made on the platform
 /// that uses it). Writes the key with mode 0600; refuses to overwrite either file.
 pub fn csr(req: &CsrRequest, key_out: &Path, csr_out: &Path) -> Result<()> {
+    if same_file(key_out, csr_out) {
+        return Err(PkiError::Invalid(format!(
+            "the key and the CSR would both be written to {}: the CSR would overwrite the private key; give two different paths",
+            key_out.display()
+        )));
+    }
     for p in [key_out, csr_out] {
         if p.exists() {
             return Err(PkiError::Invalid(format!(

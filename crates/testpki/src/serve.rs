@@ -24,6 +24,44 @@ use tokio::net::TcpListener;
 pub const MAX_OCSP_REQUEST: usize = 64 * 1024;
 /// Time a client gets to send its request headers (slow-loris guard).
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time a client gets to send a request body once the headers are in: of the order of the
+/// header deadline (an OCSP request is under 1 KiB; a client announcing 1000 bytes and sending
+/// four must not hold a connection for good).
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest life of one connection, however many requests it carries: a CRL of a few MiB over a
+/// slow link is done well within a minute.
+pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(60);
+/// Most connections served at once; more wait in the kernel's accept queue. Well above what a
+/// test network's nodes need, and below the usual 1024-descriptor limit so the server keeps
+/// descriptors for the files it reads.
+pub const MAX_CONNECTIONS: usize = 512;
+/// Pause after the process ran out of descriptors (EMFILE/ENFILE) before accepting again: the
+/// pending connection stays in the queue, and retrying at once would spin a core.
+pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// Descriptors kept free of connections: the listener, stdio, the runtime's own, and the files
+/// a request reads (pki.json, revocations.json, a CRL, a key).
+const FD_RESERVE: usize = 32;
+
+/// [`MAX_CONNECTIONS`], lowered to fit the process's descriptor limit (Linux: the soft "Max open
+/// files" of /proc/self/limits) so that accepting never runs into EMFILE under load.
+fn connection_cap() -> usize {
+    let soft = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3).map(str::to_string))
+        })
+        .and_then(|v| v.parse::<usize>().ok());
+    match soft {
+        Some(n) if n > 2 * FD_RESERVE => MAX_CONNECTIONS.min(n - FD_RESERVE),
+        Some(n) => (n / 2).max(1),
+        None => MAX_CONNECTIONS,
+    }
+}
+
+/// At most one "accept failed" log line per this interval (with the number suppressed).
+const ACCEPT_LOG_INTERVAL: Duration = Duration::from_secs(10);
 
 struct State {
     dir: PkiDir,
@@ -71,6 +109,12 @@ impl State {
 
 /// Re-issues the CRL of `ca` from the current revocation state (CRL number + 1) and stores it.
 pub fn reissue_crl(dir: &PkiDir, ca: &str) -> Result<Vec<u8>> {
+    let _lock = dir.lock()?;
+    reissue_crl_locked(dir, ca)
+}
+
+/// As [`reissue_crl`] for a caller that holds the directory's lock already.
+pub(crate) fn reissue_crl_locked(dir: &PkiDir, ca: &str) -> Result<Vec<u8>> {
     let manifest = dir.manifest()?;
     let rec = manifest.ca(ca)?;
     let mut state = dir.revocations()?;
@@ -104,12 +148,35 @@ pub async fn serve(
         crl_lock: Mutex::new(()),
     });
     tokio::pin!(shutdown);
+    let cap = connection_cap();
+    tracing::debug!(cap, "connection cap");
+    let slots = Arc::new(tokio::sync::Semaphore::new(cap));
+    let mut last_log: Option<std::time::Instant> = None;
+    let mut suppressed = 0u64;
     loop {
+        // A free slot first: past MAX_CONNECTIONS new connections wait in the accept queue.
+        let slot = tokio::select! {
+            s = slots.clone().acquire_owned() => match s {
+                Ok(s) => s,
+                Err(_) => return Ok(()),
+            },
+            _ = &mut shutdown => return Ok(()),
+        };
         let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(x) => x,
                 Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
+                    let out_of_fds = matches!(e.raw_os_error(), Some(23 | 24));
+                    if last_log.is_none_or(|t| t.elapsed() >= ACCEPT_LOG_INTERVAL) {
+                        tracing::warn!(error = %e, suppressed, "accept failed");
+                        last_log = Some(std::time::Instant::now());
+                        suppressed = 0;
+                    } else {
+                        suppressed += 1;
+                    }
+                    if out_of_fds {
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    }
                     continue;
                 }
             },
@@ -117,6 +184,7 @@ pub async fn serve(
         };
         let state = state.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             let svc = hyper::service::service_fn(move |req| {
                 let state = state.clone();
                 async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
@@ -125,8 +193,10 @@ pub async fn serve(
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEADER_TIMEOUT)
                 .serve_connection(TokioIo::new(stream), svc);
-            if let Err(e) = conn.await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            match tokio::time::timeout(CONNECTION_TIMEOUT, conn).await {
+                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "connection ended with an error"),
+                Err(_) => tracing::debug!(%peer, "connection closed after CONNECTION_TIMEOUT"),
+                Ok(Ok(())) => {}
             }
         });
     }
@@ -153,11 +223,20 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let resp = match (&method, parts.as_slice()) {
         (&Method::GET, ["healthz"]) => text(StatusCode::OK, "ok"),
-        (&Method::GET, ["crl", file]) => match file.strip_suffix(".crl").map(|ca| state.crl(ca)) {
-            Some(Ok(der)) => reply(StatusCode::OK, "application/pkix-crl", der),
-            Some(Err(e)) => text(StatusCode::NOT_FOUND, e.to_string()),
-            None => text(StatusCode::NOT_FOUND, "no such CRL"),
-        },
+        (&Method::GET, ["crl", file]) => {
+            match file.strip_suffix(".crl").map(|ca| (ca, state.crl(ca))) {
+                Some((_, Ok(der))) => reply(StatusCode::OK, "application/pkix-crl", der),
+                // The reason (with local paths) is for the operator's log, not for the client.
+                Some((ca, Err(e))) => {
+                    tracing::warn!(ca, error = %e, "CRL not served");
+                    text(
+                        StatusCode::NOT_FOUND,
+                        format!("no CRL for `{}`", ca.escape_debug()),
+                    )
+                }
+                None => text(StatusCode::NOT_FOUND, "no such CRL"),
+            }
+        }
         (&Method::GET, ["ca", file]) => match file
             .strip_suffix(".cer")
             .filter(|ca| ca.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
@@ -169,15 +248,22 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
             None => text(StatusCode::NOT_FOUND, "no such certificate"),
         },
         (&Method::POST, ["ocsp", ..]) => {
-            let body = match Limited::new(req.into_body(), MAX_OCSP_REQUEST)
-                .collect()
-                .await
-            {
-                Ok(b) => b.to_bytes(),
-                Err(e) => {
+            let collect = Limited::new(req.into_body(), MAX_OCSP_REQUEST).collect();
+            let body = match tokio::time::timeout(BODY_TIMEOUT, collect).await {
+                Ok(Ok(b)) => b.to_bytes(),
+                Ok(Err(e)) => {
                     return text(
                         StatusCode::PAYLOAD_TOO_LARGE,
                         format!("OCSP request refused: {e}"),
+                    )
+                }
+                Err(_) => {
+                    return text(
+                        StatusCode::REQUEST_TIMEOUT,
+                        format!(
+                            "OCSP request body not complete within {} s",
+                            BODY_TIMEOUT.as_secs()
+                        ),
                     )
                 }
             };
@@ -186,7 +272,12 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
         (&Method::GET, ["ocsp", _ca, rest @ ..]) if !rest.is_empty() => {
             // RFC 6960 §A.1: GET {url}/{url-encoding of base-64 encoding of the DER request}.
             let encoded = rest.join("/");
-            let decoded = percent_decode(&encoded);
+            let Some(decoded) = percent_decode(&encoded) else {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    "OCSP GET request: the path is not a percent-encoded base64 request",
+                );
+            };
             use base64::Engine;
             match base64::engine::general_purpose::STANDARD.decode(decoded.trim()) {
                 Ok(der) => ocsp(state, &der),
@@ -203,13 +294,23 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
 }
 
 fn ocsp(state: &State, der: &[u8]) -> Response<Full<Bytes>> {
+    // An OCSP client gets an OCSP answer: internalError (RFC 6960 §4.2.1), the reason goes to
+    // the operator's log.
+    let internal_error = |e: PkiError| {
+        tracing::error!(error = %e, "OCSP: cannot answer");
+        reply(
+            StatusCode::OK,
+            "application/ocsp-response",
+            OCSP_INTERNAL_ERROR.to_vec(),
+        )
+    };
     let responder = match state.responder() {
         Ok(r) => r,
-        Err(e) => return text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => return internal_error(e),
     };
     let revocations = match state.dir.revocations() {
         Ok(r) => r,
-        Err(e) => return text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => return internal_error(e),
     };
     let (body, answer) = responder.respond(der, &revocations, OffsetDateTime::now_utc());
     match &answer {
@@ -219,14 +320,20 @@ fn ocsp(state: &State, der: &[u8]) -> Response<Full<Bytes>> {
     reply(StatusCode::OK, "application/ocsp-response", body)
 }
 
-fn percent_decode(s: &str) -> String {
+/// `OCSPResponse { responseStatus internalError(2) }`, DER.
+const OCSP_INTERNAL_ERROR: [u8; 5] = [0x30, 0x03, 0x0a, 0x01, 0x02];
+
+/// Decodes `%XX` escapes byte by byte; `None` when the result is not UTF-8 (a base64 request
+/// always is). Never slices inside a multi-byte character.
+fn percent_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
+    let hex = |c: u8| char::from(c).to_digit(16);
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
                 i += 3;
                 continue;
             }
@@ -234,5 +341,25 @@ fn percent_decode(s: &str) -> String {
         out.push(b[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn percent_decoding_never_splits_a_character() {
+        assert_eq!(
+            percent_decode("MEow%2BQ%3D%3D").as_deref(),
+            Some("MEow+Q==")
+        );
+        assert_eq!(percent_decode("%a\u{e9}x").as_deref(), Some("%a\u{e9}x"));
+        assert_eq!(
+            percent_decode("%\u{e9}\u{e9}").as_deref(),
+            Some("%\u{e9}\u{e9}")
+        );
+        assert_eq!(percent_decode("%").as_deref(), Some("%"));
+        assert_eq!(percent_decode("%ff"), None);
+    }
 }

@@ -180,6 +180,19 @@ impl PkiDir {
         self.write(rel, &text)
     }
 
+    /// Takes the directory's lock, waiting for another process that holds it.
+    pub fn lock(&self) -> Result<DirLock> {
+        let p = self.path(".lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&p)
+            .map_err(PkiError::io(&p))?;
+        file.lock().map_err(PkiError::io(&p))?;
+        Ok(DirLock { _file: file })
+    }
+
     /// Reads `pki.json` and checks its format tag.
     pub fn manifest(&self) -> Result<Manifest> {
         let m: Manifest = self.read_json("pki.json")?;
@@ -210,6 +223,15 @@ impl PkiDir {
     pub fn write_revocations(&self, s: &RevocationState) -> Result<()> {
         self.write_json("revocations.json", s)
     }
+}
+
+/// An exclusive advisory lock on a PKI directory (`DIR/.lock`), held across a command's
+/// read-modify-write of `pki.json` / `revocations.json` and the CRL it re-issues. Two `pki
+/// revoke` (or `pki issue`, or a `pki serve` re-issuing a stale CRL) never interleave, so no
+/// revocation or record is lost and no two CRLs share a number. Released when dropped.
+#[derive(Debug)]
+pub struct DirLock {
+    _file: std::fs::File,
 }
 
 /// Writes a file atomically ([`medmij_core::atomic_file`]), so a reader never sees half a file.
