@@ -8,6 +8,7 @@
 
 pub mod atomic_file;
 pub mod hex;
+pub mod input;
 pub mod ncsc;
 pub mod outcome;
 pub mod profile;

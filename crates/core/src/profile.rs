@@ -461,9 +461,11 @@ impl Profile {
 
     /// Loads a profile file; `.json` is read as JSON, anything else as TOML.
     pub fn from_file(path: &Path) -> Result<Profile, ProfileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
-            path: path.to_path_buf(),
-            source,
+        let text = crate::input::read_text(path, crate::input::Kind::Profile).map_err(|e| {
+            ProfileError::Read {
+                path: path.to_path_buf(),
+                source: e.into_io(),
+            }
         })?;
         let name = path.display().to_string();
         if path
@@ -480,11 +482,16 @@ impl Profile {
     pub fn from_toml_str(text: &str, file: &str) -> Result<Profile, ProfileError> {
         let p: Profile = toml::from_str(text).map_err(|e| {
             let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            let mut message = e.message().trim().to_string();
+            // A type error's message names the value, not the key: say which key it is.
+            if let Some(key) = toml_key_at(text, line).filter(|k| !message.contains(k.as_str())) {
+                message = format!("{key}: {message}");
+            }
             ProfileError::Parse {
                 file: file.to_string(),
                 line,
                 column,
-                message: e.message().trim().to_string(),
+                message,
             }
         })?;
         p.validate(file)?;
@@ -599,6 +606,27 @@ impl Profile {
             .iter()
             .find(|d| d.items.iter().any(|i| i.covers(item)))
     }
+}
+
+/// The dotted key assigned on 1-based `line` of TOML `text` (`revocation.crl_grace_seconds`),
+/// from the `key =` on that line and the nearest `[table]` header above it.
+fn toml_key_at(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let here = lines.get(line.checked_sub(1)?)?;
+    let (key, _) = here.split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    if key.is_empty() || key.starts_with('#') {
+        return None;
+    }
+    let table = lines[..line - 1].iter().rev().find_map(|l| {
+        let t = l.trim();
+        (t.starts_with('[') && !t.starts_with("[["))
+            .then(|| t.trim_matches(|c| c == '[' || c == ']').trim().to_string())
+    });
+    Some(match table {
+        Some(t) if !t.is_empty() => format!("{t}.{key}"),
+        _ => key.to_string(),
+    })
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -732,6 +760,13 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert_eq!(e, "p.toml: versions.server_required: TLSv1.3 is required but not in the matching *_allowed list");
+        // A type error names the key, not only the value.
+        let text = include_str!("../profiles/medmij-2025.toml")
+            .replace("crl_grace_seconds = 3600", "crl_grace_seconds = \"3600\"");
+        let e = Profile::from_toml_str(&text, "grace_str.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("revocation.crl_grace_seconds: "), "{e}");
         // A grace near u64::MAX would overflow the freshness arithmetic into refusing every CRL.
         let text = include_str!("../profiles/medmij-2025.toml").replace(
             "crl_grace_seconds = 3600",

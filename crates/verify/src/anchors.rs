@@ -88,9 +88,11 @@ use medmij_core::hex::encode as hex;
 
 /// Every certificate in a PEM or DER file.
 pub fn read_certificates(path: &Path) -> Result<Vec<Vec<u8>>, AnchorError> {
-    let bytes = std::fs::read(path).map_err(|source| AnchorError::Read {
-        path: path.to_path_buf(),
-        source,
+    let bytes = medmij_core::input::read(path, medmij_core::input::Kind::Anchors).map_err(|e| {
+        AnchorError::Read {
+            path: path.to_path_buf(),
+            source: e.into_io(),
+        }
     })?;
     certificates_from_bytes(&bytes).map_err(|reason| AnchorError::Bad {
         path: path.to_path_buf(),
@@ -98,23 +100,80 @@ pub fn read_certificates(path: &Path) -> Result<Vec<Vec<u8>>, AnchorError> {
     })
 }
 
-/// Every certificate in PEM text, or the single DER certificate.
+/// Largest certificate accepted: 64 KiB. rustls-webpki and x509-parser refuse larger ones
+/// (with an opaque "trailing data"); real PKIoverheid certificates are about 2 KiB.
+pub const MAX_CERTIFICATE_BYTES: usize = 65_535;
+
+/// Why one DER certificate does not parse, in words.
+fn der_problem(der: &[u8]) -> Option<String> {
+    if der.len() > MAX_CERTIFICATE_BYTES {
+        return Some(format!(
+            "{} bytes; certificates over {MAX_CERTIFICATE_BYTES} bytes are not accepted",
+            der.len()
+        ));
+    }
+    match crate::sigverify::tlv_len(der) {
+        None if der.first() != Some(&0x30) => {
+            return Some("not DER (does not start with a SEQUENCE)".into())
+        }
+        None => return Some("truncated: the DER length runs past the end of the data".into()),
+        Some((_, total)) if total != der.len() => {
+            return Some(format!(
+                "{} bytes of trailing data after the certificate",
+                der.len() - total
+            ))
+        }
+        Some(_) => {}
+    }
+    match x509_parser::parse_x509_certificate(der) {
+        Ok(_) => None,
+        Err(x509_parser::nom::Err::Error(e) | x509_parser::nom::Err::Failure(e)) => {
+            Some(format!("not an X.509 certificate ({e})"))
+        }
+        Err(x509_parser::nom::Err::Incomplete(_)) => Some("truncated".into()),
+    }
+}
+
+fn pem_problem(e: &rustls_pki_types::pem::Error) -> String {
+    use rustls_pki_types::pem::Error as E;
+    match e {
+        E::MissingSectionEnd { end_marker } => format!(
+            "no `{}` line closes it",
+            String::from_utf8_lossy(end_marker).trim()
+        ),
+        E::IllegalSectionStart { line } => format!(
+            "malformed BEGIN line `{}`",
+            String::from_utf8_lossy(line).escape_debug()
+        ),
+        E::Base64Decode(why) => format!("the base64 inside does not decode ({why})"),
+        other => other.to_string(),
+    }
+}
+
+/// Every certificate in PEM text, or the single DER certificate. Errors say which certificate
+/// and what is wrong with it in words.
 pub fn certificates_from_bytes(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     use rustls_pki_types::pem::PemObject;
     if bytes.first() == Some(&0x30) {
-        x509_parser::parse_x509_certificate(bytes)
-            .map_err(|e| format!("not a DER certificate: {e}"))?;
+        if let Some(why) = der_problem(bytes) {
+            return Err(format!("DER certificate: {why}"));
+        }
         return Ok(vec![bytes.to_vec()]);
     }
     let mut out = Vec::new();
     for (i, c) in CertificateDer::pem_slice_iter(bytes).enumerate() {
-        let c = c.map_err(|e| format!("PEM block {}: {e}", i + 1))?;
-        x509_parser::parse_x509_certificate(c.as_ref())
-            .map_err(|e| format!("certificate {}: {e}", i + 1))?;
+        let c = c.map_err(|e| format!("PEM block {}: {}", i + 1, pem_problem(&e)))?;
+        if let Some(why) = der_problem(c.as_ref()) {
+            return Err(format!("certificate {}: {why}", i + 1));
+        }
         out.push(c.as_ref().to_vec());
     }
     if out.is_empty() {
-        return Err("no CERTIFICATE found (expected PEM or DER)".into());
+        return Err(if bytes.is_empty() {
+            "the file is empty; expected PEM CERTIFICATE blocks or one DER certificate".into()
+        } else {
+            "no CERTIFICATE found (expected PEM `-----BEGIN CERTIFICATE-----` blocks or one DER certificate)".into()
+        });
     }
     Ok(out)
 }

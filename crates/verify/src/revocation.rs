@@ -324,6 +324,13 @@ impl Engine {
         );
 
         // 1. Stapled OCSP: used when valid, ignored (never fatal) when not.
+        if stapled.is_some_and(|s| s.is_empty()) {
+            evidence.push(ev(
+                "stapled-ocsp".into(),
+                "ignored",
+                "the stapled OCSP response is empty".into(),
+            ));
+        }
         if let Some(staple) = stapled.filter(|s| !s.is_empty() && self.policy.ocsp != FailMode::Off)
         {
             match self

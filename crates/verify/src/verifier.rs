@@ -102,6 +102,11 @@ struct CachedPath {
     not_after: i64,
 }
 
+/// Most certificates a peer chain may have: a PKIoverheid chain is the leaf and at most three CAs;
+/// ten leaves room for cross-signed and sloppy bundles. A peer sending more is refused before any
+/// of it is parsed (parsing and path building cost grows with every certificate).
+pub const MAX_CHAIN_CERTIFICATES: usize = 10;
+
 /// Most validated paths remembered (one per peer chain in use; the real network has hundreds).
 const PATH_CACHE_MAX: usize = 10_000;
 
@@ -288,6 +293,17 @@ impl Verifier {
                 v.reasons.push(Refusal::new(code, msg));
             }
         };
+        if intermediates.len() + 1 > MAX_CHAIN_CERTIFICATES {
+            refuse(
+                &mut v,
+                Code::Malformed,
+                format!(
+                    "the peer sent {} certificates; at most {MAX_CHAIN_CERTIFICATES} are accepted",
+                    intermediates.len() + 1
+                ),
+            );
+            return v;
+        }
         let leaf = match X509Certificate::from_der(end_entity) {
             Ok(([], c)) => c,
             Ok(_) => {

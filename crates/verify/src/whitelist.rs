@@ -110,7 +110,7 @@ pub enum WhitelistError {
         reason: String,
     },
     /// A lower Volgnummer than the one held.
-    #[error("{source_name}: Volgnummer {got} is lower than the {held} already held; refusing to roll back (use --allow-rollback)")]
+    #[error("{source_name}: Volgnummer {got} is lower than the {held} already held; refusing to roll back to an older list (a rollback must be allowed explicitly)")]
     Rollback {
         /// Where it came from.
         source_name: String,
@@ -436,8 +436,8 @@ impl Source {
 
     fn read(&self, http: &HttpClient) -> Result<Vec<u8>, WhitelistError> {
         match self {
-            Source::File(p) => std::fs::read(p)
-                .map_err(|e| WhitelistError::Unavailable(format!("{}: {e}", p.display()))),
+            Source::File(p) => medmij_core::input::read(p, medmij_core::input::Kind::Whitelist)
+                .map_err(|e| WhitelistError::Unavailable(e.to_string())),
             Source::Url(u) => http
                 .get(u)
                 .map_err(|e| WhitelistError::Unavailable(e.to_string())),

@@ -3,13 +3,14 @@
 use super::ProfileArgs;
 use crate::output::{esc, outln};
 use anyhow::{bail, Context};
+use medmij_core::input::{self, Kind};
 use medmij_core::profile::FailMode;
 use medmij_core::Environment;
 use medmij_verify::anchors::{certificates_from_bytes, TrustStore};
 use medmij_verify::http::HttpClient;
 use medmij_verify::revocation::{Depth, Engine, Policy};
+use medmij_verify::verifier::MAX_CHAIN_CERTIFICATES;
 use medmij_verify::verifier::{Peer, Verifier};
-use medmij_verify::whitelist::{Source, Store};
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,20 +28,107 @@ pub enum VerifyFormat {
 /// Exit code when the certificate would be refused.
 const EXIT_REFUSED: u8 = 1;
 
+/// Which traffic a certificate is for.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RoleArg {
+    /// Node to node (PKIoverheid private, whitelist, no wildcards).
+    Backchannel,
+    /// Browser-facing (public CA).
+    Frontchannel,
+}
+
+/// Which side presented the certificate.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeerArg {
+    /// The server we connect to.
+    Server,
+    /// A client that connects to us.
+    Client,
+}
+
+/// production, acceptance or test.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnvironmentArg {
+    /// Production.
+    Production,
+    /// Acceptance.
+    Acceptance,
+    /// Test.
+    Test,
+}
+
+/// A revocation fail mode for both mechanisms.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailModeArg {
+    /// Refuse when the status cannot be established.
+    Hard,
+    /// Accept (and log) when the status cannot be established.
+    Soft,
+    /// Do not check (danger).
+    Off,
+}
+
+/// Which certificates are revocation-checked.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DepthArg {
+    /// The leaf only.
+    Leaf,
+    /// Every certificate below the anchor.
+    Chain,
+}
+
+impl RoleArg {
+    fn label(self) -> &'static str {
+        match self {
+            RoleArg::Backchannel => "backchannel",
+            RoleArg::Frontchannel => "frontchannel",
+        }
+    }
+}
+
+impl PeerArg {
+    fn label(self) -> &'static str {
+        match self {
+            PeerArg::Server => "server",
+            PeerArg::Client => "client",
+        }
+    }
+}
+
+impl From<EnvironmentArg> for Environment {
+    fn from(e: EnvironmentArg) -> Environment {
+        match e {
+            EnvironmentArg::Production => Environment::Production,
+            EnvironmentArg::Acceptance => Environment::Acceptance,
+            EnvironmentArg::Test => Environment::Test,
+        }
+    }
+}
+
+impl From<FailModeArg> for FailMode {
+    fn from(m: FailModeArg) -> FailMode {
+        match m {
+            FailModeArg::Hard => FailMode::Hard,
+            FailModeArg::Soft => FailMode::Soft,
+            FailModeArg::Off => FailMode::Off,
+        }
+    }
+}
+
 /// Arguments.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Which traffic the certificate is for.
-    #[arg(long, value_parser = ["backchannel", "frontchannel"])]
-    role: String,
+    #[arg(long, value_enum)]
+    role: RoleArg,
     /// Verify it as the server we connect to (`server`, default) or a client that connects to us.
-    #[arg(long, value_parser = ["server", "client"], default_value = "server")]
-    peer: String,
+    #[arg(long, value_enum, default_value = "server")]
+    peer: PeerArg,
     #[command(flatten)]
     profile: ProfileArgs,
     /// production, acceptance or test.
-    #[arg(long, default_value = "production", value_parser = ["production", "acceptance", "test"])]
-    environment: String,
+    #[arg(long, value_enum, default_value = "production")]
+    environment: EnvironmentArg,
     /// A trust anchor file (PEM or DER, may hold several); repeatable. Frontchannel default: the system CA bundle.
     #[arg(long = "trust-anchor", value_name = "PEM")]
     trust_anchors: Vec<PathBuf>,
@@ -48,11 +136,11 @@ pub struct Args {
     #[arg(long = "crl", value_name = "FILE")]
     crls: Vec<PathBuf>,
     /// Revocation for both mechanisms: hard, soft or off (default: the profile's, CRL hard / OCSP soft).
-    #[arg(long, value_parser = ["hard", "soft", "off"])]
-    revocation: Option<String>,
+    #[arg(long, value_enum)]
+    revocation: Option<FailModeArg>,
     /// Check revocation of the leaf only, or of the whole chain.
-    #[arg(long, default_value = "chain", value_parser = ["leaf", "chain"])]
-    depth: String,
+    #[arg(long, value_enum, default_value = "chain")]
+    depth: DepthArg,
     /// A stapled OCSP response (DER) to use as the server would send it.
     #[arg(long, value_name = "DER")]
     ocsp_response: Option<PathBuf>,
@@ -65,6 +153,8 @@ pub struct Args {
     /// CA certificate(s) for an https:// whitelist URL instead of the Mozilla roots (PEM).
     #[arg(long, value_name = "PEM")]
     whitelist_ca: Option<PathBuf>,
+    #[command(flatten)]
+    state: super::whitelist::StateArgs,
     /// The hostname connected to (server peers): must match the certificate and the whitelist.
     #[arg(long)]
     hostname: Option<String>,
@@ -81,29 +171,33 @@ pub struct Args {
     chain: PathBuf,
 }
 
-fn fail_mode(s: &str) -> FailMode {
-    match s {
-        "hard" => FailMode::Hard,
-        "soft" => FailMode::Soft,
-        _ => FailMode::Off,
-    }
-}
-
 /// Runs the command.
 pub fn run(a: Args) -> anyhow::Result<u8> {
     let profile = a.profile.load()?;
-    let environment = Environment::parse(&a.environment).context("--environment")?;
+    let environment = Environment::from(a.environment);
     let now = match &a.at {
         Some(t) => time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-            .with_context(|| format!("--at `{t}`: expected RFC 3339, e.g. 2026-06-01T12:00:00Z"))?
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "--at `{}`: expected RFC 3339, e.g. 2026-06-01T12:00:00Z",
+                    t.escape_debug()
+                )
+            })?
             .unix_timestamp(),
         None => time::OffsetDateTime::now_utc().unix_timestamp(),
     };
-    let bytes = std::fs::read(&a.chain).with_context(|| format!("{}", a.chain.display()))?;
+    let bytes = input::read(&a.chain, Kind::Chain)?;
     let chain = certificates_from_bytes(&bytes)
         .map_err(|e| anyhow::anyhow!("{}: {e}", a.chain.display()))?;
+    if chain.len() > MAX_CHAIN_CERTIFICATES {
+        bail!(
+            "{}: {} certificates; a peer's chain is its certificate and a few CAs (at most {MAX_CHAIN_CERTIFICATES} are read)",
+            a.chain.display(),
+            chain.len()
+        );
+    }
     let mut anchor_files = a.trust_anchors.clone();
-    if anchor_files.is_empty() && a.role == "frontchannel" {
+    if anchor_files.is_empty() && a.role == RoleArg::Frontchannel {
         let system = PathBuf::from("/etc/ssl/certs/ca-certificates.crt");
         if system.exists() {
             anchor_files.push(system);
@@ -116,12 +210,13 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         TrustStore::load(&profile, environment, &anchor_files).context("--trust-anchor")?;
     let mut crl_files = Vec::new();
     for f in &a.crls {
-        let raw = std::fs::read(f).with_context(|| format!("--crl {}", f.display()))?;
-        let der = pem_or_der(&raw).with_context(|| format!("--crl {}", f.display()))?;
-        crl_files.push((f.display().to_string(), der));
+        let raw = input::read(f, Kind::Crl).context("--crl")?;
+        // A file that is neither DER nor PEM is passed on as it is: the engine reports it as an
+        // unusable source beside the others, instead of the whole check stopping here.
+        crl_files.push((f.display().to_string(), pem_or_der(&raw).unwrap_or(raw)));
     }
-    let (crl, ocsp) = match &a.revocation {
-        Some(m) => (fail_mode(m), fail_mode(m)),
+    let (crl, ocsp) = match a.revocation {
+        Some(m) => (FailMode::from(m), FailMode::from(m)),
         None => (profile.revocation.crl, profile.revocation.ocsp),
     };
     if !(a.timeout > 0.0 && a.timeout <= 300.0) {
@@ -138,24 +233,23 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     let policy = Policy {
         crl,
         ocsp,
-        depth: if a.depth == "leaf" {
-            Depth::Leaf
-        } else {
-            Depth::Chain
+        depth: match a.depth {
+            DepthArg::Leaf => Depth::Leaf,
+            DepthArg::Chain => Depth::Chain,
         },
         crl_grace: i64::try_from(profile.revocation.crl_grace_seconds).unwrap_or(i64::MAX),
         cache_dir: a.cache_dir.clone(),
         ..Policy::default()
     };
     let engine = Arc::new(Engine::new(policy, http.clone(), crl_files));
-    if a.whitelist.is_some() && a.peer == "server" && a.hostname.is_none() {
+    if a.whitelist.is_some() && a.peer == PeerArg::Server && a.hostname.is_none() {
         bail!("--whitelist: a server peer is checked against the whitelist by the hostname connected to; give --hostname (or --peer client to check the certificate's SAN dNSNames)");
     }
     let mut verifier = Verifier::new(anchors, engine);
-    if a.role == "backchannel" {
+    if a.role == RoleArg::Backchannel {
         verifier = verifier.forbid_wildcards();
     }
-    if profile.backchannel.enforce_intermediates && a.role == "backchannel" {
+    if profile.backchannel.enforce_intermediates && a.role == RoleArg::Backchannel {
         verifier = verifier.with_intermediate_allowlist(profile.backchannel.intermediates.clone());
     }
     if let Some(w) = &a.whitelist {
@@ -163,21 +257,17 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
             Some(ca) => super::whitelist::client_with_roots(ca, a.timeout)?,
             None => http,
         };
-        let store = Store::new(Source::parse(w), http, None, false);
-        if let (_, Some(e)) = store.load() {
-            return Err(anyhow::anyhow!("--whitelist: {e}"));
-        }
+        let store = a.state.store(w, http);
+        super::whitelist::load_for_use(&store, "--whitelist")?;
         verifier = verifier.with_whitelist_store(Arc::new(store));
     }
     let stapled = match &a.ocsp_response {
-        Some(p) => {
-            Some(std::fs::read(p).with_context(|| format!("--ocsp-response {}", p.display()))?)
-        }
+        Some(p) => Some(input::read(p, Kind::OcspResponse).context("--ocsp-response")?),
         None => None,
     };
-    let peer = match a.peer.as_str() {
-        "client" => Peer::Client,
-        _ => Peer::Server {
+    let peer = match a.peer {
+        PeerArg::Client => Peer::Client,
+        PeerArg::Server => Peer::Server {
             hostname: a.hostname.clone(),
         },
     };
@@ -195,7 +285,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
                 "warnings": verdict.warnings,
                 "revocation": verdict.revocation,
                 "chain": verdict.chain,
-                "context": { "role": a.role, "peer": a.peer, "profile": profile.id, "environment": environment.label(), "at": at, "hostname": a.hostname },
+                "context": { "role": a.role.label(), "peer": a.peer.label(), "profile": profile.id, "environment": environment.label(), "at": at, "hostname": a.hostname },
             });
             outln!("{}", serde_json::to_string_pretty(&out)?);
         }
@@ -208,8 +298,8 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
             outln!(
                 "{head}  {} ({} {}, profile {}, environment {}, at {at})",
                 esc(&a.chain.display().to_string()),
-                a.role,
-                a.peer,
+                a.role.label(),
+                a.peer.label(),
                 esc(&profile.id),
                 environment.label()
             );

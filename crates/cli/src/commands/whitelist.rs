@@ -22,6 +22,81 @@ pub fn client_with_roots(pem: &Path, timeout_secs: f64) -> anyhow::Result<HttpCl
     ))
 }
 
+/// Where the whitelist's last good copy is kept, and whether a lower Volgnummer may replace it:
+/// what the gateway does, so the CLI judges with the same list a node would.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct StateArgs {
+    /// Keep the last good whitelist here (default: $XDG_STATE_HOME/medmij-tls, else
+    /// ~/.local/state/medmij-tls). A list with a lower Volgnummer than the one kept is refused.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Keep no state: no last good copy, no rollback protection.
+    #[arg(long, conflicts_with = "state_dir")]
+    pub no_state: bool,
+    /// Accept a whitelist with a lower Volgnummer than the one kept (danger: an attacker who can
+    /// serve an old list could bring back a removed node).
+    #[arg(long)]
+    pub allow_rollback: bool,
+}
+
+impl StateArgs {
+    /// The file the last good copy of `source` is kept in, if any.
+    pub fn persist_path(&self, source: &str) -> Option<PathBuf> {
+        if self.no_state {
+            return None;
+        }
+        let dir = self.state_dir.clone().or_else(|| {
+            std::env::var_os("XDG_STATE_HOME")
+                .filter(|v| !v.is_empty())
+                .map(|d| PathBuf::from(d).join("medmij-tls"))
+                .or_else(|| {
+                    std::env::var_os("HOME")
+                        .filter(|v| !v.is_empty())
+                        .map(|h| PathBuf::from(h).join(".local/state/medmij-tls"))
+                })
+        })?;
+        // One file per source, so two lists (test and production) never roll each other back.
+        let h = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, source.as_bytes());
+        Some(dir.join(format!(
+            "whitelist-{}.xml",
+            medmij_core::hex::encode(&h.as_ref()[..8])
+        )))
+    }
+
+    /// A store for `source` with this state.
+    pub fn store(&self, source: &str, http: HttpClient) -> Store {
+        Store::new(
+            Source::parse(source),
+            http,
+            self.persist_path(source),
+            self.allow_rollback,
+        )
+    }
+}
+
+/// Loads the list a node would use: the source's, or when the source cannot be read (or would
+/// roll back) the last good copy, said on stderr. No list at all is an error.
+pub fn load_for_use(
+    store: &Store,
+    flag: &str,
+) -> anyhow::Result<std::sync::Arc<medmij_verify::whitelist::Whitelist>> {
+    match store.load() {
+        (Some(w), None) => Ok(w),
+        (Some(w), Some(e)) => {
+            tracing::warn!(error = %e, volgnummer = w.volgnummer, source = %w.source, "whitelist: using the last good copy");
+            eprintln!(
+                "medmij-tls: warning: {flag}: {}; using the last good copy (Volgnummer {}, {})",
+                esc(&e.to_string()),
+                w.volgnummer,
+                esc(&w.source)
+            );
+            Ok(w)
+        }
+        (None, Some(e)) => Err(anyhow::anyhow!("{flag}: {e}")),
+        (None, None) => Err(anyhow::anyhow!("{flag}: no whitelist could be loaded")),
+    }
+}
+
 /// The subcommands.
 #[derive(clap::Subcommand, Debug)]
 pub enum WhitelistCommand {
@@ -32,6 +107,8 @@ pub enum WhitelistCommand {
         /// CA certificate(s) for an https:// URL instead of the Mozilla roots (PEM).
         #[arg(long, value_name = "PEM")]
         whitelist_ca: Option<PathBuf>,
+        #[command(flatten)]
+        state: StateArgs,
     },
     /// Is HOST on the whitelist? Exit 0 yes, 1 no.
     Contains {
@@ -43,6 +120,8 @@ pub enum WhitelistCommand {
         /// CA certificate(s) for an https:// URL instead of the Mozilla roots (PEM).
         #[arg(long, value_name = "PEM")]
         whitelist_ca: Option<PathBuf>,
+        #[command(flatten)]
+        state: StateArgs,
     },
 }
 
@@ -56,9 +135,10 @@ pub fn run(cmd: WhitelistCommand) -> anyhow::Result<u8> {
         WhitelistCommand::Check {
             source,
             whitelist_ca,
+            state,
         } => {
             let http = client(&whitelist_ca)?;
-            let store = Store::new(Source::parse(&source), http, None, false);
+            let store = state.store(&source, http);
             match store.refresh() {
                 Ok(w) => {
                     outln!("valid MedMij whitelist: {}\n  Volgnummer:  {}\n  Tijdstempel: {}\n  hostnames:   {}", esc(&w.source), w.volgnummer, esc(&w.tijdstempel), w.len());
@@ -75,12 +155,11 @@ pub fn run(cmd: WhitelistCommand) -> anyhow::Result<u8> {
             host,
             whitelist,
             whitelist_ca,
+            state,
         } => {
             let http = client(&whitelist_ca)?;
-            let store = Store::new(Source::parse(&whitelist), http, None, false);
-            let w = store
-                .refresh()
-                .map_err(|e| anyhow::anyhow!("--whitelist: {e}"))?;
+            let store = state.store(&whitelist, http);
+            let w = load_for_use(&store, "--whitelist")?;
             if w.contains(&host) {
                 outln!(
                     "{}: on the whitelist (Volgnummer {})",
