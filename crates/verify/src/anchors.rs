@@ -137,10 +137,15 @@ fn der_problem(der: &[u8]) -> Option<String> {
 fn pem_problem(e: &rustls_pki_types::pem::Error) -> String {
     use rustls_pki_types::pem::Error as E;
     match e {
-        E::MissingSectionEnd { end_marker } => format!(
-            "no `{}` line closes it",
-            String::from_utf8_lossy(end_marker).trim()
-        ),
+        E::MissingSectionEnd { end_marker } => {
+            let m = String::from_utf8_lossy(end_marker);
+            let m = m.trim();
+            if m.starts_with("-----") {
+                format!("no `{m}` line closes it")
+            } else {
+                format!("no `-----END {m}-----` line closes it")
+            }
+        }
         E::IllegalSectionStart { line } => format!(
             "malformed BEGIN line `{}`",
             String::from_utf8_lossy(line).escape_debug()

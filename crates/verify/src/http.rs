@@ -15,6 +15,33 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// any real one and far below what would hurt the process.
 pub const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Most redirects followed for one GET: a CRL or whitelist behind a CDN may move once or twice.
+pub const MAX_REDIRECTS: usize = 3;
+
+/// Where a redirect from `from` to `location` goes: an absolute http(s) URL, or a path on the
+/// same origin. Any other scheme (file:, ftp:, data:) is refused.
+fn redirect_target(from: &str, location: &str) -> Result<String, String> {
+    if location.is_empty() {
+        return Err("redirect without a Location".into());
+    }
+    let lower = location.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        return Ok(location.to_string());
+    }
+    if location.starts_with('/') && !location.starts_with("//") {
+        let scheme_end = from.find("://").map(|i| i + 3).unwrap_or(0);
+        let origin_end = from[scheme_end..]
+            .find('/')
+            .map(|i| scheme_end + i)
+            .unwrap_or(from.len());
+        return Ok(format!("{}{location}", &from[..origin_end]));
+    }
+    Err(format!(
+        "redirect to `{}` refused: only http and https URLs are followed",
+        location.escape_debug()
+    ))
+}
+
 /// Why a fetch failed.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum FetchError {
@@ -106,7 +133,9 @@ impl HttpClient {
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
             .http_status_as_error(false)
-            .max_redirects(3)
+            // Redirects are followed by `get_within` itself, so a Location that is not http(s)
+            // is refused with a message that says so.
+            .max_redirects(0)
             .tls_config(tls)
             .user_agent(concat!("medmij-tls/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -134,17 +163,48 @@ impl HttpClient {
     }
 
     /// GET `url` within `limit` (or the client's deadline, whichever is shorter): what a caller
-    /// with an overall budget (the revocation check of one chain) uses.
+    /// with an overall budget (the revocation check of one chain) uses. Follows at most
+    /// [`MAX_REDIRECTS`] redirects, to http and https URLs only, within the same deadline.
     pub fn get_within(&self, url: &str, limit: Duration) -> Result<Vec<u8>, FetchError> {
         let d = self.deadline(url, limit)?;
-        let r = self
-            .agent
-            .get(url)
-            .config()
-            .timeout_global(Some(d))
-            .build()
-            .call();
-        self.finish(url, d, r)
+        let start = std::time::Instant::now();
+        let mut current = url.to_string();
+        for _ in 0..=MAX_REDIRECTS {
+            let left = d.saturating_sub(start.elapsed());
+            if left.is_zero() {
+                return Err(FetchError::Timeout {
+                    url: url.into(),
+                    seconds: d.as_secs_f64(),
+                });
+            }
+            let r = self
+                .agent
+                .get(&current)
+                .config()
+                .timeout_global(Some(left))
+                .build()
+                .call();
+            let resp = r.map_err(|e| self.map(&current, d, e))?;
+            if resp.status().is_redirection() {
+                let location = resp
+                    .headers()
+                    .get("location")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                current =
+                    redirect_target(&current, &location).map_err(|reason| FetchError::Failed {
+                        url: url.into(),
+                        reason,
+                    })?;
+                continue;
+            }
+            return self.finish(&current, d, Ok(resp));
+        }
+        Err(FetchError::Failed {
+            url: url.into(),
+            reason: format!("more than {MAX_REDIRECTS} redirects"),
+        })
     }
 
     /// POST `body` to `url` within `limit` (see [`HttpClient::get_within`]).
@@ -223,5 +283,48 @@ impl HttpClient {
                 reason: other.to_string(),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// A loopback server answering every request with a redirect to `location`.
+    fn redirector(location: &'static str) -> u16 {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for s in l.incoming().take(4) {
+                let Ok(mut s) = s else { continue };
+                let mut buf = [0u8; 2048];
+                let _ = s.read(&mut buf);
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+            }
+        });
+        port
+    }
+
+    #[test]
+    fn a_redirect_to_a_file_url_is_refused_in_words() {
+        let port = redirector("file:///etc/passwd");
+        let e = HttpClient::default()
+            .get(&format!("http://127.0.0.1:{port}/crl.crl"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("redirect") && e.contains("file:///etc/passwd"),
+            "{e}"
+        );
+        let port = redirector("/again");
+        let e = HttpClient::default()
+            .get(&format!("http://127.0.0.1:{port}/loop"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("more than 3 redirects"), "{e}");
     }
 }
