@@ -264,3 +264,89 @@ fn openssl_verify_accepts_valid_entries_and_refuses_revoked_with_crl() {
     );
     assert!(ok, "{out}");
 }
+
+/// The test PKI's certificates are encoded and dated as PKIoverheid's are: C and the OIN as
+/// PrintableString, node certificates of at most 397 days around the init time, each CA ending
+/// before its issuer, G4 CAs with digitalSignature (they sign OCSP themselves), a short-lived
+/// delegated responder, and a rogue root whose subject is byte for byte the G1 root's.
+#[test]
+fn the_test_pki_is_encoded_and_dated_like_pkioverheid() {
+    use x509_parser::der_parser::asn1_rs::Tag;
+    use x509_parser::prelude::*;
+    let (_t, dir, cat) = fresh_pki(&[], "http://127.0.0.1:8990");
+    let parse = |rel: &str| certs(&dir, rel).remove(0);
+    let now = ::time::OffsetDateTime::now_utc().unix_timestamp();
+    let tag_of = |c: &X509Certificate<'_>, oid: &str| {
+        c.subject()
+            .iter_attributes()
+            .find(|a| a.attr_type().to_id_string() == oid)
+            .map(|a| a.attr_value().tag())
+    };
+    let za = parse("certs/g1-za/cert.pem");
+    let (_, leaf) = X509Certificate::from_der(&za).unwrap();
+    assert_eq!(
+        tag_of(&leaf, "2.5.4.6"),
+        Some(Tag::PrintableString),
+        "countryName"
+    );
+    assert_eq!(
+        tag_of(&leaf, "2.5.4.5"),
+        Some(Tag::PrintableString),
+        "OIN serialNumber"
+    );
+    let v = leaf.validity();
+    let days = (v.not_after.timestamp() - v.not_before.timestamp()) / 86_400;
+    assert!(days <= 397, "leaf valid {days} days");
+    assert!(v.not_before.timestamp() < now && now < v.not_after.timestamp());
+    // Each CA ends before the one that issued it.
+    for (child, parent) in [
+        ("g1-tsp", "g1-domain"),
+        ("g1-domain", "g1-root"),
+        ("g4-tsp", "g4-intm"),
+        ("g4-intm", "g4-root"),
+    ] {
+        let c = parse(&format!("ca/{child}.pem"));
+        let p = parse(&format!("ca/{parent}.pem"));
+        let (_, c) = X509Certificate::from_der(&c).unwrap();
+        let (_, p) = X509Certificate::from_der(&p).unwrap();
+        assert!(
+            c.validity().not_after < p.validity().not_after,
+            "{child} outlives {parent}"
+        );
+        assert_eq!(
+            tag_of(&c, "2.5.4.6"),
+            Some(Tag::PrintableString),
+            "{child} countryName"
+        );
+    }
+    for ca in ["g4-root", "g4-intm", "g4-tsp"] {
+        let der = parse(&format!("ca/{ca}.pem"));
+        let (_, c) = X509Certificate::from_der(&der).unwrap();
+        let ku = c.key_usage().unwrap().unwrap().value;
+        assert!(
+            ku.digital_signature() && ku.key_cert_sign() && ku.crl_sign(),
+            "{ca}: {ku:?}"
+        );
+    }
+    let responder = parse("ca/g1-tsp-ocsp.pem");
+    let (_, r) = X509Certificate::from_der(&responder).unwrap();
+    let life = (r.validity().not_after.timestamp() - r.validity().not_before.timestamp()) / 86_400;
+    assert!(life <= 397, "nocheck responder valid {life} days");
+    let g1 = parse("ca/g1-root.pem");
+    let rogue = parse("ca/rogue-root.pem");
+    let subject = |d: &[u8]| {
+        X509Certificate::from_der(d)
+            .unwrap()
+            .1
+            .subject()
+            .as_raw()
+            .to_vec()
+    };
+    assert_eq!(
+        subject(&g1),
+        subject(&rogue),
+        "the rogue root is a look-alike"
+    );
+    assert_ne!(g1, rogue);
+    assert!(cat.entry("g1-unknown-root").is_some());
+}
