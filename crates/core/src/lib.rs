@@ -7,6 +7,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod atomic_file;
+pub mod checks;
 pub mod hex;
 pub mod input;
 pub mod ncsc;

@@ -54,6 +54,9 @@ pub struct Entry {
     pub expect: Expect,
     /// Requirement IDs the certificate violates (empty for valid entries).
     pub violates: Vec<String>,
+    /// The checks ([`medmij_core::checks`]) it fails: this entry is their failing fixture.
+    #[serde(default)]
+    pub checks: Vec<String>,
     /// `warning` where the rule asks for manual confirmation rather than refusal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,

@@ -319,6 +319,8 @@ enum Defect {
     Sha1,
     Rsa1024,
     IpSan,
+    KeyCertSign,
+    LongSerial,
 }
 
 struct EntrySpec {
@@ -334,6 +336,32 @@ struct EntrySpec {
     violates: &'static [RequirementId],
     severity: Option<&'static str>,
     note: Option<&'static str>,
+}
+
+/// The checks each catalogue entry fails (its `checks` in catalogue.json): the failing fixtures
+/// of the check registry. Valid entries fail none.
+fn failing_checks(id: &str) -> &'static [&'static str] {
+    use medmij_core::checks::names::*;
+    match id {
+        "public-dv" | "public-ov-no-policy" => &[FRONTCHANNEL_OV_OR_BETTER],
+        "public-ov-wildcard" => &[FRONTCHANNEL_NO_WILDCARD],
+        "public-ov-multi-owner" => &[FRONTCHANNEL_SINGLE_OWNER],
+        "g1-no-policy" => &[LEAF_POLICY_OID],
+        "g1-client-auth-only" | "g1-no-eku" => &[LEAF_EKU_SERVER_AUTH],
+        "g1-expired" | "g1-not-yet-valid" => &[CERT_VALIDITY],
+        "g1-revoked" | "g4-revoked" => &[REVOCATION_NOT_REVOKED],
+        "g1-unknown-root" | "g1-self-signed" => &[CHAIN_TRUSTED_ANCHOR],
+        "g1-missing-intermediate" => &[CHAIN_COMPLETE],
+        "g1-chain-with-root" => &[CHAIN_NO_ROOT],
+        "g1-sha1" => &[CERT_SIGNATURE_ALGORITHM],
+        "g1-rsa1024" => &[LEAF_KEY_STRENGTH],
+        "g1-wildcard" => &[LEAF_NO_WILDCARD],
+        "g1-leaf-key-cert-sign" => &[LEAF_NO_KEY_CERT_SIGN],
+        "g1-serial-21-octets" => &[CERT_RFC5280_ENCODING],
+        "g4-ip-san" => &[LEAF_NO_IP_SAN],
+        "g1-not-whitelisted" => &[PEER_WHITELISTED],
+        _ => &[],
+    }
 }
 
 fn entry_specs() -> Vec<EntrySpec> {
@@ -397,6 +425,9 @@ fn entry_specs() -> Vec<EntrySpec> {
             ..e("g1-sha1", "certificate signed with ecdsa-with-SHA1", G1, b, &["sha1.zorgaanbieder.example"], Sha1, bad, &[CORE_TLS_301])
         },
         e("g1-rsa1024", "certificate with an RSA-1024 public key", G1, b, &["rsa1024.zorgaanbieder.example"], Rsa1024, bad, &[CORE_TLS_301]),
+        e("g1-wildcard", "G1 certificate with a wildcard SAN dNSName besides its own name", G1, b, &["wild.zorgaanbieder.example", "*.zorgaanbieder.example"], Sound, bad, &[CORE_TLS_314]),
+        e("g1-leaf-key-cert-sign", "G1 end-entity certificate whose keyUsage includes keyCertSign", G1, b, &["signer.zorgaanbieder.example"], KeyCertSign, bad, &[CORE_TLS_311]),
+        e("g1-serial-21-octets", "G1 certificate with a 21-octet serial number (RFC 5280 allows 20)", G1, b, &["longserial.zorgaanbieder.example"], LongSerial, bad, &[CORE_TLS_311]),
         EntrySpec {
             note: Some("G4 prohibits IP addresses in SAN (pkioverheid/g4-trial README)"),
             ..e("g4-ip-san", "G4 certificate with an iPAddress SAN", G4, b, &["ipsan.zorgaanbieder.example"], IpSan, bad, &[CORE_TLS_307, CORE_TLS_314])
@@ -513,7 +544,13 @@ fn build(dir: &PkiDir, opts: &InitOptions) -> Result<Catalogue> {
     for spec in entry_specs() {
         entries.push(make_entry(dir, &mut built, &spec, opts, &mut revocations)?);
         if spec.whitelisted {
-            whitelist.extend(spec.hostnames.iter().map(|h| h.to_string()));
+            // The whitelist schema allows no wildcards: only exact names go on it.
+            whitelist.extend(
+                spec.hostnames
+                    .iter()
+                    .filter(|h| !h.contains('*'))
+                    .map(|h| h.to_string()),
+            );
         }
     }
 
@@ -608,17 +645,22 @@ fn make_entry(
     revocations: &mut RevocationState,
 ) -> Result<Entry> {
     use Defect::{
-        ClientAuthOnly, Expired, IncludesRoot, IpSan, MissingIntermediate, NoEku, NoPolicy,
-        NotYetValid, Revoked, Rsa1024, SelfSigned, Sha1,
+        ClientAuthOnly, Expired, IncludesRoot, IpSan, KeyCertSign, LongSerial, MissingIntermediate,
+        NoEku, NoPolicy, NotYetValid, Revoked, Rsa1024, SelfSigned, Sha1,
     };
     let h = spec.hierarchy;
     let hostnames: Vec<String> = spec.hostnames.iter().map(|s| s.to_string()).collect();
     let validity = Validity::new(opts.at);
+    let window = if h.is_backchannel() {
+        validity.leaf()
+    } else {
+        validity.public_leaf()
+    };
     let mut leaf = leaf_template(
         h,
         hostnames.clone(),
         serial_for(&opts.seed, spec.id),
-        validity.leaf(),
+        window,
     );
     let mut issuer_id = h.issuing_ca().to_string();
     match spec.defect {
@@ -638,6 +680,11 @@ fn make_entry(
         Sha1 => {
             issuer_id = "g1-legacy".into();
             leaf.sig_alg = Some(SigAlg::EcdsaSha1);
+        }
+        KeyCertSign => leaf.key_usages.push(Ku::KeyCertSign),
+        LongSerial => {
+            leaf.serial = serial_for(&opts.seed, spec.id);
+            leaf.serial.extend_from_slice(&[0x5a; 5]);
         }
         IpSan => {
             leaf.ips = vec!["192.0.2.10"
@@ -733,6 +780,10 @@ fn make_entry(
         root: format!("ca/{}.pem", anchor.root_ca()),
         expect: spec.expect,
         violates: spec.violates.iter().map(|r| r.0.to_string()).collect(),
+        checks: failing_checks(spec.id)
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
         severity: spec.severity.map(Into::into),
         note: spec.note.map(Into::into),
         serial,

@@ -11,6 +11,10 @@ use time::{Duration, OffsetDateTime};
 /// CPS follows for TLS certificates).
 pub const MAX_LEAF_DAYS: i64 = 397;
 
+/// Longest publicly trusted TLS certificate lifetime from 2026-03-15: 200 days (CA/B Forum
+/// ballot SC-081v3; 100 days from 2027-03-15). The test PKI's public OV/DV leaves follow it.
+pub const MAX_PUBLIC_LEAF_DAYS: i64 = 200;
+
 /// How long before the init time node certificates start: a month, so that a clock a little
 /// behind (or a `verify --at` shortly before init) still sees them valid.
 const LEAF_BACKDATE_DAYS: i64 = 30;
@@ -58,6 +62,15 @@ impl Validity {
         Window {
             not_before: nb,
             not_after: nb + Duration::days(MAX_LEAF_DAYS),
+        }
+    }
+
+    /// A valid node certificate of a public (frontchannel) hierarchy: [`MAX_PUBLIC_LEAF_DAYS`].
+    pub fn public_leaf(&self) -> Window {
+        let nb = self.at - Duration::days(LEAF_BACKDATE_DAYS);
+        Window {
+            not_before: nb,
+            not_after: nb + Duration::days(MAX_PUBLIC_LEAF_DAYS),
         }
     }
 

@@ -5,7 +5,9 @@
 //! production an anchor that is not one of the profile's pins is reported as a warning.
 
 use crate::http::HttpClient;
+use crate::refusal::Warning;
 use aws_lc_rs::digest;
+use medmij_core::checks::names;
 use medmij_core::profile::{AnchorSpec, Environment, Profile};
 use rustls_pki_types::{CertificateDer, TrustAnchor};
 use std::path::{Path, PathBuf};
@@ -81,7 +83,7 @@ pub enum AnchorError {
 pub struct TrustStore {
     anchors: Vec<Anchor>,
     /// Messages for the operator (unpinned anchors in production, expired pins).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::refusal::Warning>,
 }
 
 use medmij_core::hex::encode as hex;
@@ -250,35 +252,38 @@ impl TrustStore {
             .iter()
             .find(|a| a.sha256.0 == sha);
         if pin.is_none() && environment != Environment::Test {
-            self.warnings.push(format!(
+            self.warnings.push(Warning::new(names::ANCHOR_PINNED, format!(
                 "trust anchor `{name}` ({}) from {} is not one of profile {}'s pinned anchors; acceptable for a test PKI, not in {}",
                 hex(&sha),
                 file.display(),
                 profile.id,
                 environment.label()
-            ));
+            )));
         }
         // Anchors that can no longer end a path, said once at load (the verifier refuses such
         // paths per handshake, at the handshake's own time).
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let not_after = x.validity().not_after.timestamp();
         if now > not_after {
-            self.warnings.push(format!(
-                "trust anchor `{name}` from {} expired at {}; paths ending at it are refused",
-                file.display(),
-                crate::der_time::rfc3339(not_after)
+            self.warnings.push(Warning::new(
+                names::ANCHOR_VALID,
+                format!(
+                    "trust anchor `{name}` from {} expired at {}; paths ending at it are refused",
+                    file.display(),
+                    crate::der_time::rfc3339(not_after)
+                ),
             ));
         }
         if let Some(until) = pin
             .and_then(|p| p.trusted_until)
             .filter(|u| now >= u.unix_timestamp())
         {
-            self.warnings.push(format!(
+            self.warnings.push(Warning::new(names::ANCHOR_NOT_CUT_OFF, format!(
                 "trust anchor `{name}` from {} is trusted by profile {} only until {}; paths ending at it are refused",
                 file.display(),
                 profile.id,
                 crate::der_time::rfc3339(until.unix_timestamp())
-            ));
+            )));
         }
         self.anchors.push(Anchor {
             name,

@@ -1,6 +1,6 @@
 //! Why a certificate is refused: typed, tied to a requirement, mapped to one TLS alert.
 
-use medmij_core::ids::*;
+use medmij_core::checks::Check;
 use medmij_core::RequirementId;
 use rustls::CertificateError;
 use serde::Serialize;
@@ -83,9 +83,26 @@ pub enum Code {
     InvalidEncoding,
 }
 
+/// Never used: stands in should a code's check be missing from the registry, which the unit
+/// test `every_code_has_a_registered_check` rules out.
+static FALLBACK: Check = Check {
+    name: "unregistered",
+    requirement: medmij_core::ids::CORE_TLS_311,
+    title: "",
+    source: medmij_core::checks::RuleSource::Medmij,
+    citation: "",
+    effective: None,
+    ineffective: None,
+    stages: &[],
+    fix: "",
+    fixtures: medmij_core::checks::Fixtures::Tests(&[]),
+};
+
 /// One reason a certificate is refused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Refusal {
+    /// The check that failed.
+    pub check: &'static str,
     /// The requirement it breaks.
     pub requirement: RequirementId,
     /// The machine code.
@@ -94,10 +111,43 @@ pub struct Refusal {
     pub message: String,
 }
 
+/// Something an operator should know that does not refuse the certificate: typed like a
+/// refusal, with the check and requirement it concerns.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// The check that raised it.
+    pub check: &'static str,
+    /// Its requirement (from the check registry).
+    pub requirement: RequirementId,
+    /// What, where, why.
+    pub message: String,
+}
+
+impl Warning {
+    /// A warning from the check named `check` (a [`medmij_core::checks::names`] constant).
+    pub fn new(check: &'static str, message: impl Into<String>) -> Warning {
+        let requirement = medmij_core::checks::check(check)
+            .map(|c| c.requirement)
+            .unwrap_or(FALLBACK.requirement);
+        Warning {
+            check,
+            requirement,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} [{}]: {}", self.requirement, self.check, self.message)
+    }
+}
+
 impl Refusal {
     /// A refusal with the requirement that `code` belongs to.
     pub fn new(code: Code, message: impl Into<String>) -> Refusal {
         Refusal {
+            check: code.check().name,
             requirement: code.requirement(),
             code,
             message: message.into(),
@@ -123,23 +173,36 @@ impl fmt::Display for Refusal {
 }
 
 impl Code {
-    /// The requirement a code belongs to.
+    /// The check (and through it the requirement and fix) a code belongs to: the registry in
+    /// [`medmij_core::checks`] is the one source of that metadata.
+    pub fn check(self) -> &'static Check {
+        use medmij_core::checks::names::*;
+        let name = match self {
+            Code::Malformed => CHAIN_PARSES,
+            Code::UnknownIssuer => CHAIN_TRUSTED_ANCHOR,
+            Code::IncompleteChain => CHAIN_COMPLETE,
+            Code::AnchorNoLongerTrusted => ANCHOR_NOT_CUT_OFF,
+            Code::IntermediateNotAllowed => CHAIN_ALLOWED_INTERMEDIATES,
+            Code::AnchorExpired => ANCHOR_VALID,
+            Code::Expired | Code::NotYetValid => CERT_VALIDITY,
+            Code::EkuMissingServerAuth => LEAF_EKU_SERVER_AUTH,
+            Code::BadSignature => CERT_SIGNATURE_ALGORITHM,
+            Code::WeakKey => LEAF_KEY_STRENGTH,
+            Code::Revoked => REVOCATION_NOT_REVOKED,
+            Code::RevocationUnknown => REVOCATION_STATUS_KNOWN,
+            Code::HostnameMismatch => LEAF_HOSTNAME,
+            Code::NotWhitelisted => PEER_WHITELISTED,
+            Code::WildcardName => LEAF_NO_WILDCARD,
+            Code::LeafKeyCertSign => LEAF_NO_KEY_CERT_SIGN,
+            Code::InvalidEncoding => CERT_RFC5280_ENCODING,
+        };
+        // Every name above is in the registry (a unit test walks every code).
+        medmij_core::checks::check(name).unwrap_or(&FALLBACK)
+    }
+
+    /// The requirement a code belongs to (its check's).
     pub fn requirement(self) -> RequirementId {
-        match self {
-            Code::Malformed
-            | Code::UnknownIssuer
-            | Code::AnchorNoLongerTrusted
-            | Code::IntermediateNotAllowed
-            | Code::AnchorExpired
-            | Code::LeafKeyCertSign
-            | Code::InvalidEncoding => CORE_TLS_311,
-            Code::WildcardName => CORE_TLS_314,
-            Code::Expired | Code::NotYetValid | Code::EkuMissingServerAuth => CORE_TLS_311,
-            Code::IncompleteChain => CORE_TLS_313,
-            Code::BadSignature | Code::WeakKey => CORE_TLS_301,
-            Code::Revoked | Code::RevocationUnknown => CORE_TLS_309,
-            Code::HostnameMismatch | Code::NotWhitelisted => MEDMIJ_WHITELIST,
-        }
+        self.check().requirement
     }
 
     /// The label used in JSON and text.
@@ -217,7 +280,7 @@ mod tests {
     use rustls::AlertDescription;
 
     #[test]
-    fn every_code_makes_rustls_send_the_alert_we_report() {
+    fn every_code_has_a_registered_check_and_makes_rustls_send_the_alert_we_report() {
         use Code::*;
         for c in [
             Malformed,
@@ -239,6 +302,15 @@ mod tests {
             LeafKeyCertSign,
             InvalidEncoding,
         ] {
+            assert_ne!(
+                c.check().name,
+                "unregistered",
+                "{c:?} has no registered check"
+            );
+            assert!(
+                c.check().runs_at(medmij_core::checks::Stage::Handshake),
+                "{c:?}"
+            );
             let sent = AlertDescription::from(c.rustls_error());
             let want = match c.alert() {
                 Alert::UnknownCa => AlertDescription::UnknownCA,

@@ -8,7 +8,7 @@
 //! revocation and the whitelist come on top.
 
 use crate::anchors::{Anchor, TrustStore};
-use crate::refusal::{Code, Refusal};
+use crate::refusal::{Code, Refusal, Warning};
 use crate::revocation::{Budget, CertRef, Decision, Depth, Engine, Evidence};
 use crate::rules;
 use crate::whitelist::Whitelist;
@@ -59,7 +59,7 @@ pub struct Verdict {
     /// Every reason for refusal (empty when accepted).
     pub reasons: Vec<Refusal>,
     /// Things an operator should know that do not refuse the certificate.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// What each revocation source said.
     pub revocation: Vec<Evidence>,
     /// The chain as sent and as validated.
@@ -368,11 +368,13 @@ impl Verifier {
                     .iter()
                     .any(|a| a.der.as_slice() == *der)
             {
-                v.warnings.push(format!(
-                    "{}: the chain includes the root `{}` (position {}); send intermediates only",
-                    medmij_core::ids::CORE_TLS_313,
-                    common_name(c),
-                    i + 2
+                v.warnings.push(Warning::new(
+                    medmij_core::checks::names::CHAIN_NO_ROOT,
+                    format!(
+                        "the chain includes the root `{}` (position {}); send intermediates only",
+                        common_name(c),
+                        i + 2
+                    ),
                 ));
             }
         }

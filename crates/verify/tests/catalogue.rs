@@ -2,6 +2,7 @@
 
 mod support;
 
+use medmij_core::checks::{self, Fixtures, Stage};
 use medmij_testpki::catalogue::{Expect, Role};
 use medmij_verify::refusal::Code;
 use medmij_verify::revocation::Policy;
@@ -18,9 +19,16 @@ fn every_backchannel_entry_is_judged_as_the_catalogue_says() {
         "whitelist.xml",
     )
     .unwrap();
-    let v = verifier(&pki, Policy::default()).with_whitelist(Arc::new(wl));
-    // Rules a handshake does not enforce: policy OIDs and IP SANs are the linter's (core.tls.311 note).
-    let linter_only = ["g1-no-policy", "g4-ip-san"];
+    let v = verifier(&pki, Policy::default())
+        .with_whitelist(Arc::new(wl))
+        .forbid_wildcards();
+    // Which checks run on a handshake comes from the check registry, not from a list here: an
+    // entry that fails only lint-stage checks (policy OIDs, IP SANs) is accepted by a handshake.
+    let handshake = |name: &str| {
+        checks::check(name)
+            .unwrap_or_else(|| panic!("catalogue names unknown check {name}"))
+            .runs_at(Stage::Handshake)
+    };
     let mut checked = 0;
     for e in pki
         .cat
@@ -39,33 +47,112 @@ fn every_backchannel_entry_is_judged_as_the_catalogue_says() {
             None,
             now(),
         );
-        let ids: Vec<&str> = verdict.reasons.iter().map(|r| r.requirement.0).collect();
-        match (e.expect, e.id.as_str()) {
-            (Expect::Valid, _) => assert!(verdict.accepted, "{}: {:#?}", e.id, verdict.reasons),
-            (_, id) if linter_only.contains(&id) => {
-                assert!(verdict.accepted, "{id}: {:#?}", verdict.reasons)
-            }
-            (_, "g1-chain-with-root") => {
-                assert!(verdict.accepted, "{:#?}", verdict.reasons);
+        let failed: Vec<&str> = verdict.reasons.iter().map(|r| r.check).collect();
+        let warned: Vec<&str> = verdict.warnings.iter().map(|w| w.check).collect();
+        let must_refuse: Vec<&str> = e
+            .checks
+            .iter()
+            .map(String::as_str)
+            .filter(|c| handshake(c) && *c != medmij_core::checks::names::CHAIN_NO_ROOT)
+            .collect();
+        if e.expect == Expect::Valid {
+            assert!(verdict.accepted, "{}: {:#?}", e.id, verdict.reasons);
+            assert!(
+                e.checks.is_empty(),
+                "{}: a valid entry fails no check",
+                e.id
+            );
+        } else if must_refuse.is_empty() {
+            // Lint-stage only, or a warning the handshake gives (the root in the chain).
+            assert!(verdict.accepted, "{}: {:#?}", e.id, verdict.reasons);
+            for c in e.checks.iter().filter(|c| handshake(c)) {
                 assert!(
-                    verdict.warnings.iter().any(|w| w.contains("core.tls.313")),
-                    "{:?}",
+                    warned.contains(&c.as_str()),
+                    "{}: no {c} warning in {:?}",
+                    e.id,
                     verdict.warnings
                 );
             }
-            (Expect::Invalid, id) => {
-                assert!(!verdict.accepted, "{id} was accepted");
+        } else {
+            assert!(!verdict.accepted, "{} was accepted", e.id);
+            for c in &must_refuse {
                 assert!(
-                    e.violates.iter().any(|want| ids.contains(&want.as_str())),
-                    "{id}: violates {:?}, refused for {:#?}",
-                    e.violates,
+                    failed.contains(c),
+                    "{}: expected {c}, refused for {:#?}",
+                    e.id,
                     verdict.reasons
                 );
             }
+            let ids: Vec<&str> = verdict.reasons.iter().map(|r| r.requirement.0).collect();
+            assert!(
+                e.violates.iter().any(|want| ids.contains(&want.as_str())),
+                "{}: violates {:?}, refused for {:#?}",
+                e.id,
+                e.violates,
+                verdict.reasons
+            );
         }
         checked += 1;
     }
-    assert!(checked >= 18, "checked {checked}");
+    assert!(checked >= 21, "checked {checked}");
+}
+
+/// Every check has a failing and a passing fixture: catalogue entries that list it (and a valid
+/// entry of its role), or named integration tests that exist.
+#[test]
+fn every_check_has_a_failing_and_a_passing_fixture() {
+    let pki = live_pki(false);
+    let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for c in checks::CHECKS {
+        match c.fixtures {
+            Fixtures::Catalogue => {
+                let failing: Vec<&str> = pki
+                    .cat
+                    .entries
+                    .iter()
+                    .filter(|e| e.checks.iter().any(|x| x == c.name))
+                    .map(|e| e.id.as_str())
+                    .collect();
+                assert!(
+                    !failing.is_empty(),
+                    "{}: no catalogue entry fails it",
+                    c.name
+                );
+                let role = pki.cat.entry(failing[0]).unwrap().role;
+                assert!(
+                    pki.cat
+                        .entries
+                        .iter()
+                        .any(|e| e.expect == Expect::Valid && e.role == role),
+                    "{}: no valid {role:?} entry passes it",
+                    c.name
+                );
+            }
+            Fixtures::Tests(tests) => {
+                assert!(!tests.is_empty(), "{}: names no test", c.name);
+                for t in tests {
+                    let (file, name) = t.split_once("::").unwrap();
+                    let text = std::fs::read_to_string(crates.join(file))
+                        .unwrap_or_else(|e| panic!("{}: {file}: {e}", c.name));
+                    assert!(
+                        text.contains(&format!("fn {name}(")),
+                        "{}: {file} has no test {name}",
+                        c.name
+                    );
+                }
+            }
+        }
+    }
+    // And every check the catalogue names exists.
+    for e in &pki.cat.entries {
+        for name in &e.checks {
+            assert!(
+                checks::check(name).is_some(),
+                "{}: unknown check {name}",
+                e.id
+            );
+        }
+    }
 }
 
 #[test]

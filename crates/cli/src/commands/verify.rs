@@ -313,7 +313,12 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
                 );
             }
             for w in &verdict.warnings {
-                outln!("  warning: {}", esc(w));
+                outln!(
+                    "  warning: {} {}: {}",
+                    w.requirement,
+                    w.check,
+                    esc(&w.message)
+                );
             }
             if !verdict.revocation.is_empty() {
                 outln!("revocation:");

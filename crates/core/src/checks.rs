@@ -1,0 +1,201 @@
+//! The check registry: every automated check, once, with its metadata (zlint's model, ruff's
+//! registry). A check has a stable name, the requirement it serves, where its rule comes from,
+//! when it is in force, and where it runs: on the handshake path (the verifier, the gateway), in
+//! the linter, in the scanner. Findings and refusals name their check; requirement IDs come from
+//! here, never from strings.
+//!
+//! The registry is sorted by name; tests check order and uniqueness, that every requirement
+//! marked implemented has a check, and that every check has a failing and a passing fixture
+//! (a test PKI catalogue entry, or the named integration tests).
+
+use crate::ids::*;
+use crate::requirement::RequirementId;
+use serde::Serialize;
+
+/// Where a check runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Stage {
+    /// On every handshake (verifier, gateway): must be cheap and unambiguous.
+    Handshake,
+    /// In the certificate linter.
+    Lint,
+    /// In the endpoint scanner.
+    Scan,
+    /// When a profile or configuration is loaded.
+    Config,
+}
+
+/// Whose rule a check enforces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum RuleSource {
+    /// The MedMij Afsprakenstelsel (the requirement's own text).
+    Medmij,
+    /// RFC 5280 (certificates and CRLs).
+    Rfc5280,
+    /// RFC 6960 (OCSP).
+    Rfc6960,
+    /// The NCSC TLS guidelines.
+    Ncsc,
+    /// The PKIoverheid Programme of Requirements / CPS.
+    Pkioverheid,
+    /// The CA/Browser Forum Baseline Requirements.
+    CabfBr,
+}
+
+/// Where a check's fixtures are: the failing case that shows the check works, and the passing
+/// case that shows it does not refuse what is good.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "names")]
+pub enum Fixtures {
+    /// Test PKI catalogue entries list the checks they fail (`checks` in catalogue.json); every
+    /// valid entry of the check's role passes it.
+    Catalogue,
+    /// Integration tests that make their own fixtures (a look-alike root, an expired anchor):
+    /// `file::test_name`, each holding both a failing and a passing case.
+    Tests(&'static [&'static str]),
+}
+
+/// One check.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Check {
+    /// Stable name (`area.what`), never reused for another rule.
+    pub name: &'static str,
+    /// The requirement it serves.
+    pub requirement: RequirementId,
+    /// One line: what passes.
+    pub title: &'static str,
+    /// Whose rule it is.
+    pub source: RuleSource,
+    /// Where in that source.
+    pub citation: &'static str,
+    /// In force from (RFC 3339 date), when the rule has a start.
+    pub effective: Option<&'static str>,
+    /// No longer in force from (RFC 3339 date).
+    pub ineffective: Option<&'static str>,
+    /// Where it runs.
+    pub stages: &'static [Stage],
+    /// One line: how to fix a failure.
+    pub fix: &'static str,
+    /// Its fixtures.
+    pub fixtures: Fixtures,
+}
+
+impl Check {
+    /// Whether the check runs at `stage`.
+    pub fn runs_at(&self, stage: Stage) -> bool {
+        self.stages.contains(&stage)
+    }
+}
+
+/// Check names as constants, so code names a check without a string literal.
+pub mod names {
+    #![allow(missing_docs)]
+    pub const ANCHOR_NOT_CUT_OFF: &str = "anchor.not-cut-off";
+    pub const ANCHOR_PINNED: &str = "anchor.pinned";
+    pub const ANCHOR_VALID: &str = "anchor.valid";
+    pub const CERT_RFC5280_ENCODING: &str = "cert.rfc5280-encoding";
+    pub const CERT_SIGNATURE_ALGORITHM: &str = "cert.signature-algorithm";
+    pub const CERT_VALIDITY: &str = "cert.validity";
+    pub const CHAIN_ALLOWED_INTERMEDIATES: &str = "chain.allowed-intermediates";
+    pub const CHAIN_COMPLETE: &str = "chain.complete";
+    pub const CHAIN_NO_ROOT: &str = "chain.no-root";
+    pub const CHAIN_PARSES: &str = "chain.parses";
+    pub const CHAIN_TRUSTED_ANCHOR: &str = "chain.trusted-anchor";
+    pub const FRONTCHANNEL_NO_WILDCARD: &str = "frontchannel.no-wildcard";
+    pub const FRONTCHANNEL_OV_OR_BETTER: &str = "frontchannel.ov-or-better";
+    pub const FRONTCHANNEL_SINGLE_OWNER: &str = "frontchannel.single-owner";
+    pub const LEAF_EKU_SERVER_AUTH: &str = "leaf.eku-server-auth";
+    pub const LEAF_HOSTNAME: &str = "leaf.hostname";
+    pub const LEAF_KEY_STRENGTH: &str = "leaf.key-strength";
+    pub const LEAF_NO_IP_SAN: &str = "leaf.no-ip-san";
+    pub const LEAF_NO_KEY_CERT_SIGN: &str = "leaf.no-key-cert-sign";
+    pub const LEAF_NO_WILDCARD: &str = "leaf.no-wildcard";
+    pub const LEAF_POLICY_OID: &str = "leaf.policy-oid";
+    pub const PEER_WHITELISTED: &str = "peer.whitelisted";
+    pub const PROFILE_DEVIATIONS_KNOWN: &str = "profile.deviations-known";
+    pub const REVOCATION_NOT_REVOKED: &str = "revocation.not-revoked";
+    pub const REVOCATION_STATUS_KNOWN: &str = "revocation.status-known";
+}
+
+use names::*;
+use RuleSource::*;
+use Stage::*;
+
+const H: &[Stage] = &[Handshake, Lint];
+const HS: &[Stage] = &[Handshake, Lint, Scan];
+const L: &[Stage] = &[Lint];
+
+/// Every check, sorted by name.
+pub static CHECKS: &[Check] = &[
+    Check { name: ANCHOR_NOT_CUT_OFF, requirement: CORE_TLS_311, title: "the path ends at an anchor still trusted under the profile (the EV root until 2022-12-04)", source: Medmij, citation: "core.tls.311; decision 4.3", effective: None, ineffective: None, stages: H, fix: "use a certificate that chains to a root the profile still trusts (G1 or G4)", fixtures: Fixtures::Tests(&["verify/tests/verifier_rules.rs::an_anchor_past_its_cut_off_leaves_room_for_another_path", "verify/tests/catalogue.rs::an_anchor_past_its_trusted_until_refuses_the_path"]) },
+    Check { name: ANCHOR_PINNED, requirement: CORE_TLS_314, title: "outside the test environment every trust anchor is one of the profile's pinned PKIoverheid roots (warning)", source: Medmij, citation: "core.tls.314; decision 4.3", effective: None, ineffective: None, stages: &[Config], fix: "install the real PKIoverheid roots (`anchors fetch`), or run with --environment test for a test PKI", fixtures: Fixtures::Tests(&["verify/tests/real_pkioverheid.rs::real_roots_match_the_profile_pins_and_unpinned_roots_warn_in_production"]) },
+    Check { name: ANCHOR_VALID, requirement: CORE_TLS_311, title: "the path's trust anchor is within its own validity period", source: Medmij, citation: "core.tls.311 (older text: \"zolang de geldigheidsdatum niet is verlopen\")", effective: None, ineffective: None, stages: H, fix: "install the current root certificate; an expired root ends no path", fixtures: Fixtures::Tests(&["verify/tests/verifier_rules.rs::an_expired_anchor_is_refused_and_another_path_to_a_valid_anchor_is_taken"]) },
+    Check { name: CERT_RFC5280_ENCODING, requirement: CORE_TLS_311, title: "serial numbers are positive and at most 20 octets; name strings decode as their type", source: Rfc5280, citation: "RFC 5280 §4.1.2.2, §4.1.2.4", effective: None, ineffective: None, stages: H, fix: "have the CA reissue the certificate; a conforming CA never issues these", fixtures: Fixtures::Catalogue },
+    Check { name: CERT_SIGNATURE_ALGORITHM, requirement: CORE_TLS_301, title: "every signature in the path uses an algorithm NCSC rates at least sufficient (no SHA-1, no MD5)", source: Ncsc, citation: "NCSC TLS guidelines, certificate signature hash; core.tls.301", effective: None, ineffective: None, stages: HS, fix: "reissue with SHA-256 or better", fixtures: Fixtures::Catalogue },
+    Check { name: CERT_VALIDITY, requirement: CORE_TLS_311, title: "every certificate of the path is within its validity period", source: Medmij, citation: "core.tls.311", effective: None, ineffective: None, stages: HS, fix: "renew the certificate (or correct the clock)", fixtures: Fixtures::Catalogue },
+    Check { name: CHAIN_ALLOWED_INTERMEDIATES, requirement: CORE_TLS_311, title: "the path goes only through intermediates on the profile's allow-list (when enforced)", source: Medmij, citation: "core.tls.311: the listed PKIoverheid intermediates", effective: None, ineffective: None, stages: H, fix: "use a certificate issued under one of the listed PKIoverheid intermediates", fixtures: Fixtures::Tests(&["verify/tests/catalogue.rs::the_intermediate_allow_list_refuses_chains_through_other_intermediates"]) },
+    Check { name: CHAIN_COMPLETE, requirement: CORE_TLS_313, title: "the chain sent holds every intermediate up to the root", source: Medmij, citation: "core.tls.313", effective: None, ineffective: None, stages: HS, fix: "configure the server (or client) to send the issuing CA certificates with its own", fixtures: Fixtures::Catalogue },
+    Check { name: CHAIN_NO_ROOT, requirement: CORE_TLS_313, title: "the chain sent does not include the self-signed root (warning)", source: Medmij, citation: "core.tls.313", effective: None, ineffective: None, stages: HS, fix: "remove the root certificate from the configured chain file", fixtures: Fixtures::Catalogue },
+    Check { name: CHAIN_PARSES, requirement: CORE_TLS_311, title: "every certificate sent is well-formed DER X.509, at most ten of them", source: Rfc5280, citation: "RFC 5280 §4.1", effective: None, ineffective: None, stages: HS, fix: "send DER certificates as issued; do not edit them", fixtures: Fixtures::Tests(&["cli/tests/hostile_input.rs::errors_are_said_once_and_in_words", "cli/tests/hostile_input.rs::devices_fifos_and_oversized_inputs_are_refused_at_once"]) },
+    Check { name: CHAIN_TRUSTED_ANCHOR, requirement: CORE_TLS_311, title: "the path ends at one of the profile's PKIoverheid roots (a look-alike name is not enough)", source: Medmij, citation: "core.tls.311, core.tls.314", effective: None, ineffective: None, stages: HS, fix: "use a PKIoverheid private (G1/G4) certificate; install the real roots (`anchors fetch`)", fixtures: Fixtures::Catalogue },
+    Check { name: FRONTCHANNEL_NO_WILDCARD, requirement: CORE_TLS_315, title: "no wildcard in any SAN dNSName or the subject CN of a frontchannel certificate", source: Medmij, citation: "core.tls.315; AF-1273 §6.4", effective: None, ineffective: None, stages: L, fix: "order a certificate naming each host", fixtures: Fixtures::Catalogue },
+    Check { name: FRONTCHANNEL_OV_OR_BETTER, requirement: CORE_TLS_315, title: "the frontchannel leaf carries an OV or EV policy OID (DV only in test)", source: Medmij, citation: "core.tls.315; AF-1273 §2", effective: None, ineffective: None, stages: L, fix: "order an OV (or EV) certificate", fixtures: Fixtures::Catalogue },
+    Check { name: FRONTCHANNEL_SINGLE_OWNER, requirement: CORE_TLS_315, title: "a multi-domain certificate's names belong to one owner (warning: manual confirmation)", source: Medmij, citation: "core.tls.315", effective: None, ineffective: None, stages: L, fix: "confirm that every name belongs to the certificate's organization, or split the certificate", fixtures: Fixtures::Catalogue },
+    Check { name: LEAF_EKU_SERVER_AUTH, requirement: CORE_TLS_311, title: "the leaf's EKU contains serverAuth (client certificates too) and not anyExtendedKeyUsage", source: Medmij, citation: "core.tls.311; CABF BR 7.1.2.7.10", effective: None, ineffective: None, stages: HS, fix: "use a PKIoverheid server certificate (EKU serverAuth + clientAuth)", fixtures: Fixtures::Catalogue },
+    Check { name: LEAF_HOSTNAME, requirement: MEDMIJ_WHITELIST, title: "the server certificate is valid for the hostname connected to", source: Medmij, citation: "Afsprakenstelsel §3 (whitelist); RFC 6125", effective: None, ineffective: None, stages: HS, fix: "use a certificate whose SAN dNSNames include the node's hostname", fixtures: Fixtures::Tests(&["verify/tests/handshake.rs::client_refuses_a_server_off_the_whitelist_or_with_the_wrong_name"]) },
+    Check { name: LEAF_KEY_STRENGTH, requirement: CORE_TLS_301, title: "the leaf key is RSA ≥ 2048, ECDSA P-256/384/521 or EdDSA (and usable by rustls)", source: Ncsc, citation: "NCSC TLS guidelines, certificate keys; core.tls.301", effective: None, ineffective: None, stages: HS, fix: "reissue with an RSA-3072 or P-256 key", fixtures: Fixtures::Catalogue },
+    Check { name: LEAF_NO_IP_SAN, requirement: CORE_TLS_314, title: "no iPAddress SAN in a PKIoverheid G4 certificate", source: Pkioverheid, citation: "PKIoverheid G4 (g4-trial README): no IP addresses in SAN", effective: None, ineffective: None, stages: L, fix: "order the certificate for hostnames only", fixtures: Fixtures::Catalogue },
+    Check { name: LEAF_NO_KEY_CERT_SIGN, requirement: CORE_TLS_311, title: "an end-entity certificate cannot sign certificates (no keyUsage keyCertSign)", source: Rfc5280, citation: "RFC 5280 §4.2.1.3", effective: None, ineffective: None, stages: H, fix: "have the CA reissue without keyCertSign", fixtures: Fixtures::Catalogue },
+    Check { name: LEAF_NO_WILDCARD, requirement: CORE_TLS_314, title: "no wildcard name in a backchannel certificate", source: Pkioverheid, citation: "core.tls.314; whitelist hostnames are exact; PKIoverheid G4 CPS", effective: None, ineffective: None, stages: H, fix: "order a certificate naming each node hostname", fixtures: Fixtures::Catalogue },
+    Check { name: LEAF_POLICY_OID, requirement: CORE_TLS_314, title: "the leaf carries the PKIoverheid private server policy OID of its hierarchy", source: Pkioverheid, citation: "core.tls.311 note; PKIoverheid PvE (G1 2.16.528.1.1003.1.2.8.6, G4 2.16.528.1.1003.1.2.44.15.35.11)", effective: None, ineffective: None, stages: L, fix: "order a PKIoverheid private services server certificate", fixtures: Fixtures::Catalogue },
+    Check { name: PEER_WHITELISTED, requirement: MEDMIJ_WHITELIST, title: "the peer's hostname (or, inbound, a SAN dNSName) is on the current whitelist", source: Medmij, citation: "Afsprakenstelsel §3 (whitelist), core.tls.310 note", effective: None, ineffective: None, stages: &[Handshake, Scan], fix: "register the node with the Stelselnode (or connect to a listed node)", fixtures: Fixtures::Catalogue },
+    Check { name: PROFILE_DEVIATIONS_KNOWN, requirement: CORE_TLS_302, title: "every deviation a profile declares names a registered requirement and a rated item", source: Medmij, citation: "core.tls.302", effective: None, ineffective: None, stages: &[Config], fix: "name the requirement by its registered ID and the item by its code point", fixtures: Fixtures::Tests(&["core/src/profile.rs::a_bad_value_names_what_was_expected"]) },
+    Check { name: REVOCATION_NOT_REVOKED, requirement: CORE_TLS_309, title: "no certificate of the path is revoked (CRL or OCSP, any valid fresh source)", source: Medmij, citation: "core.tls.309; RFC 5280 §6.3, RFC 6960", effective: None, ineffective: None, stages: HS, fix: "replace the revoked certificate", fixtures: Fixtures::Catalogue },
+    Check { name: REVOCATION_STATUS_KNOWN, requirement: CORE_TLS_309, title: "the revocation status is established (hard-fail mechanisms)", source: Medmij, citation: "core.tls.309; decision 4.5 (CRL hard, OCSP soft)", effective: None, ineffective: None, stages: H, fix: "make the CRL distribution point and OCSP responder reachable; check the CRL is fresh and complete", fixtures: Fixtures::Tests(&["verify/tests/revocation_hostile.rs::a_ca_only_crl_never_answers_for_a_revoked_leaf", "verify/tests/revocation_policy.rs::decision_4_5_defaults_ocsp_soft_crl_hard"]) },
+];
+
+/// The check with this name.
+pub fn check(name: &str) -> Option<&'static Check> {
+    CHECKS.iter().find(|c| c.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::requirement::{CoverageStatus, REGISTRY};
+
+    #[test]
+    fn checks_are_sorted_unique_and_name_known_requirements() {
+        for w in CHECKS.windows(2) {
+            assert!(w[0].name < w[1].name, "{} before {}", w[0].name, w[1].name);
+        }
+        for c in CHECKS {
+            assert!(
+                REGISTRY.iter().any(|r| r.id == c.requirement),
+                "{}: unknown requirement {}",
+                c.name,
+                c.requirement
+            );
+            assert!(!c.stages.is_empty() && !c.fix.is_empty(), "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn every_requirement_marked_implemented_has_a_check() {
+        for r in REGISTRY {
+            let implemented = r.enforced.status == CoverageStatus::Implemented
+                || r.verified.status == CoverageStatus::Implemented;
+            if implemented {
+                assert!(
+                    CHECKS.iter().any(|c| c.requirement == r.id),
+                    "{} is marked implemented but no check serves it",
+                    r.id
+                );
+            }
+        }
+    }
+}
