@@ -161,6 +161,8 @@ pub struct IndexedCrl {
     pub number_value: Vec<u8>,
     /// What the CRL covers (issuingDistributionPoint).
     pub scope: Scope,
+    /// Where it came from, for evidence (set by the engine; the CRL mechanism by default).
+    pub origin: crate::evidence::Source,
     /// Size of the DER.
     pub der_len: usize,
     serials: HashSet<SerialKey>,
@@ -380,10 +382,17 @@ impl IndexedCrl {
             number,
             number_value,
             scope,
+            origin: crate::evidence::Source::CrlMechanism,
             der_len: der.len(),
             serials,
             long_serials,
         })
+    }
+
+    /// The CRL, saying where it came from.
+    pub fn with_origin(mut self, origin: crate::evidence::Source) -> IndexedCrl {
+        self.origin = origin;
+        self
     }
 
     /// Whether this CRL's cRLNumber is greater than `other`'s (RFC 5280 §5.2.3: numbers increase

@@ -7,6 +7,7 @@
 pub mod anchors;
 pub mod crl;
 pub mod der_time;
+pub mod evidence;
 pub mod http;
 pub mod ocsp;
 pub mod refusal;

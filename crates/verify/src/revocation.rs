@@ -120,18 +120,7 @@ impl Default for Policy {
     }
 }
 
-/// One thing a source said about one certificate (the explanation of a decision).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Evidence {
-    /// Subject CN (or serial) of the certificate.
-    pub certificate: String,
-    /// `stapled-ocsp`, `ocsp-cache`, `ocsp <url>`, `crl-cache <url>`, `crl <url>`, `crl-file <path>`, `policy`.
-    pub source: String,
-    /// `good`, `revoked`, `unavailable`, `ignored`, `not-applicable`, `soft-fail`, `hard-fail`.
-    pub outcome: String,
-    /// Details: the error, thisUpdate/nextUpdate, the signer.
-    pub detail: String,
-}
+pub use crate::evidence::{Evidence, Outcome, Source};
 
 /// A certificate and its issuer, as the engine needs them.
 #[derive(Clone, Debug)]
@@ -307,10 +296,10 @@ impl Engine {
         evidence: &mut Vec<Evidence>,
         budget: Budget,
     ) -> Decision {
-        let ev = |source: String, outcome: &str, detail: String| Evidence {
+        let ev = |source: Source, outcome: Outcome, detail: String| Evidence {
             certificate: cert.name.clone(),
             source,
-            outcome: outcome.into(),
+            outcome,
             detail,
         };
         let subject = Subject {
@@ -326,8 +315,8 @@ impl Engine {
         // 1. Stapled OCSP: used when valid, ignored (never fatal) when not.
         if stapled.is_some_and(|s| s.is_empty()) {
             evidence.push(ev(
-                "stapled-ocsp".into(),
-                "ignored",
+                Source::StapledOcsp,
+                Outcome::Ignored,
                 "the stapled OCSP response is empty".into(),
             ));
         }
@@ -341,8 +330,8 @@ impl Engine {
                     self.counters
                         .inc(&outcome_key("stapled", status_label(&a.status)));
                     evidence.push(ev(
-                        "stapled-ocsp".into(),
-                        status_label(&a.status),
+                        Source::StapledOcsp,
+                        status_outcome(&a.status),
                         answer_detail(&a),
                     ));
                     self.remember_ocsp(ocsp_key.clone(), &a, "stapled-ocsp");
@@ -359,7 +348,7 @@ impl Engine {
                 }
                 Err(e) => {
                     self.counters.inc("stapled.ignored");
-                    evidence.push(ev("stapled-ocsp".into(), "ignored", e.to_string()));
+                    evidence.push(ev(Source::StapledOcsp, Outcome::Ignored, e.to_string()));
                 }
             }
         }
@@ -377,16 +366,16 @@ impl Engine {
                 match c.status {
                     Status::Good => {
                         evidence.push(ev(
-                            "ocsp-cache".into(),
-                            "good",
+                            Source::OcspCache,
+                            Outcome::Good,
                             format!("from {}, valid until {}", c.source, rfc3339(c.valid_until)),
                         ));
                         return Decision::Good;
                     }
                     Status::Revoked { at } => {
                         evidence.push(ev(
-                            "ocsp-cache".into(),
-                            "revoked",
+                            Source::OcspCache,
+                            Outcome::Revoked,
                             format!("from {}", c.source),
                         ));
                         return Decision::Revoked(format!(
@@ -437,8 +426,8 @@ impl Engine {
         if hard.is_empty() {
             self.counters.inc("policy.soft-fail");
             evidence.push(ev(
-                "policy".into(),
-                "soft-fail",
+                Source::Policy,
+                Outcome::SoftFail,
                 if summary.is_empty() {
                     "no revocation mechanism enabled".into()
                 } else {
@@ -448,7 +437,7 @@ impl Engine {
             Decision::Good
         } else {
             self.counters.inc("policy.hard-fail");
-            evidence.push(ev("policy".into(), "hard-fail", summary.clone()));
+            evidence.push(ev(Source::Policy, Outcome::HardFail, summary.clone()));
             Decision::Unknown(summary)
         }
     }
@@ -601,8 +590,8 @@ impl Engine {
         else {
             evidence.push(Evidence {
                 certificate: cert.name.clone(),
-                source: "ocsp".into(),
-                outcome: "not-applicable".into(),
+                source: Source::Ocsp { url: None },
+                outcome: Outcome::NotApplicable,
                 detail: "certificate names no OCSP responder".into(),
             });
             return Err("certificate names no OCSP responder".into());
@@ -628,7 +617,9 @@ impl Engine {
                 }
             })
         });
-        let source = format!("ocsp {url}");
+        let source = Source::Ocsp {
+            url: Some(url.clone()),
+        };
         let body = match fetched {
             Ok(b) => b,
             Err(e) => {
@@ -636,7 +627,7 @@ impl Engine {
                 evidence.push(Evidence {
                     certificate: cert.name.clone(),
                     source,
-                    outcome: "unavailable".into(),
+                    outcome: Outcome::Unavailable,
                     detail: e.to_string(),
                 });
                 return Err(e.to_string());
@@ -651,10 +642,10 @@ impl Engine {
                 evidence.push(Evidence {
                     certificate: cert.name.clone(),
                     source: source.clone(),
-                    outcome: status_label(&a.status).into(),
+                    outcome: status_outcome(&a.status),
                     detail: answer_detail(&a),
                 });
-                self.remember_ocsp(key.clone(), &a, &source);
+                self.remember_ocsp(key.clone(), &a, &source.to_string());
                 Ok(match a.status {
                     Status::Good => Some(Decision::Good),
                     Status::Revoked { at } => Some(Decision::Revoked(format!(
@@ -673,7 +664,7 @@ impl Engine {
                 evidence.push(Evidence {
                     certificate: cert.name.clone(),
                     source,
-                    outcome: "unavailable".into(),
+                    outcome: Outcome::Unusable,
                     detail: e.to_string(),
                 });
                 Err(format!("OCSP {url}: {e}"))
@@ -710,7 +701,7 @@ impl Engine {
 
     /// The configured CRL files of `cert`'s issuer, each parsed and verified once per issuer key:
     /// Ok(CRL) or Err(why the file cannot be used). Files of other issuers are left out.
-    fn crl_files_for(&self, cert: &CertRef<'_>) -> Vec<Result<Arc<IndexedCrl>, String>> {
+    fn crl_files_for(&self, cert: &CertRef<'_>) -> Vec<Result<Arc<IndexedCrl>, (String, String)>> {
         let issuer = CrlIssuer {
             subject: cert.issuer_name,
             spki: cert.issuer_spki,
@@ -733,7 +724,7 @@ impl Engine {
                         issuer,
                         self.policy.max_crl_bytes,
                     )
-                    .map(Arc::new)
+                    .map(|c| Arc::new(c.with_origin(Source::CrlFile { name: name.clone() })))
                     .map_err(|e| match e {
                         CrlError::IssuerMismatch { .. } => None,
                         other => Some(other.to_string()),
@@ -748,7 +739,7 @@ impl Engine {
             match parsed {
                 Ok(c) => out.push(Ok(c)),
                 Err(None) => {}
-                Err(Some(e)) => out.push(Err(e)),
+                Err(Some(e)) => out.push(Err((name.clone(), e))),
             }
         }
         out
@@ -784,8 +775,8 @@ impl Engine {
         self.counters.inc("crl.revoked");
         evidence.push(Evidence {
             certificate: cert.name.clone(),
-            source: crl.source.clone(),
-            outcome: "revoked".into(),
+            source: crl.origin.clone(),
+            outcome: Outcome::Revoked,
             detail: format!(
                 "{}; a revoked answer from any valid, fresh source wins over a good OCSP answer",
                 crl_detail(&crl)
@@ -804,10 +795,10 @@ impl Engine {
         evidence: &mut Vec<Evidence>,
         budget: Budget,
     ) -> Result<Decision, String> {
-        let ev = |source: String, outcome: &str, detail: String| Evidence {
+        let ev = |source: Source, outcome: Outcome, detail: String| Evidence {
             certificate: cert.name.clone(),
             source,
-            outcome: outcome.into(),
+            outcome,
             detail,
         };
         let issuer = CrlIssuer {
@@ -816,7 +807,7 @@ impl Engine {
         };
         if !cert.issuer_may_sign_crls {
             let why = "the issuer's keyUsage lacks cRLSign, so no CRL it signs can be trusted (RFC 5280 §4.2.1.3)".to_string();
-            evidence.push(ev("crl".into(), "unavailable", why.clone()));
+            evidence.push(ev(Source::CrlMechanism, Outcome::Unusable, why.clone()));
             self.counters.inc("crl.unavailable");
             return Err(why);
         }
@@ -835,7 +826,7 @@ impl Engine {
                     usable.push(crl);
                 }
                 Err(why) => {
-                    evidence.push(ev(crl.source.clone(), "unusable", why.clone()));
+                    evidence.push(ev(crl.origin.clone(), Outcome::Unusable, why.clone()));
                     reasons.push(why);
                 }
             }
@@ -843,8 +834,8 @@ impl Engine {
         for f in self.crl_files_for(cert) {
             match f {
                 Ok(c) => consider(c, &mut covered, &mut usable, &mut reasons, evidence),
-                Err(e) => {
-                    evidence.push(ev("crl-file".into(), "unusable", e.clone()));
+                Err((name, e)) => {
+                    evidence.push(ev(Source::CrlFile { name }, Outcome::Unusable, e.clone()));
                     reasons.push(e);
                 }
             }
@@ -862,7 +853,11 @@ impl Engine {
             match self.crl_for(url, issuer, now, budget) {
                 Ok(c) => consider(c, &mut covered, &mut usable, &mut reasons, evidence),
                 Err(e) => {
-                    evidence.push(ev(format!("crl {url}"), "unavailable", e.clone()));
+                    evidence.push(ev(
+                        Source::Crl { url: url.clone() },
+                        Outcome::Unavailable,
+                        e.clone(),
+                    ));
                     reasons.push(e)
                 }
             }
@@ -880,13 +875,13 @@ impl Engine {
         });
         if let Some(crl) = usable.iter().find(|c| c.is_revoked(cert.serial)) {
             self.counters.inc("crl.revoked");
-            evidence.push(ev(crl.source.clone(), "revoked", crl_detail(crl)));
+            evidence.push(ev(crl.origin.clone(), Outcome::Revoked, crl_detail(crl)));
             return Ok(Decision::Revoked(format!("listed in {}", crl.source)));
         }
         if !usable.is_empty() && covered & ALL_REASONS == ALL_REASONS {
             self.counters.inc("crl.good");
             for crl in &usable {
-                evidence.push(ev(crl.source.clone(), "good", crl_detail(crl)));
+                evidence.push(ev(crl.origin.clone(), Outcome::Good, crl_detail(crl)));
             }
             return Ok(Decision::Good);
         }
@@ -899,14 +894,14 @@ impl Engine {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
-            evidence.push(ev("crl".into(), "unusable", why.clone()));
+            evidence.push(ev(Source::CrlMechanism, Outcome::Unusable, why.clone()));
             reasons.push(why);
         }
         self.counters.inc("crl.unavailable");
         if reasons.is_empty() {
             evidence.push(ev(
-                "crl".into(),
-                "not-applicable",
+                Source::CrlMechanism,
+                Outcome::NotApplicable,
                 "certificate names no CRL distribution point and no CRL file matches".into(),
             ));
             reasons.push("no CRL distribution point and no matching CRL file".into());
@@ -960,7 +955,8 @@ impl Engine {
                 issuer,
                 self.policy.max_crl_bytes,
             )
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.to_string())?
+            .with_origin(Source::Crl { url: url.into() });
             Ok((parsed, der))
         }) {
             Ok((c, der)) => {
@@ -1028,6 +1024,7 @@ impl Engine {
             self.policy.max_crl_bytes,
         )
         .ok()
+        .map(|c| c.with_origin(Source::CrlDiskCache { url: url.into() }))
     }
 
     fn write_disk_cache(&self, url: &str, der: &[u8]) {
@@ -1042,6 +1039,14 @@ fn mech_label(m: Mechanism) -> &'static str {
     match m {
         Mechanism::Ocsp => "OCSP",
         Mechanism::Crl => "CRL",
+    }
+}
+
+fn status_outcome(s: &Status) -> Outcome {
+    match s {
+        Status::Good => Outcome::Good,
+        Status::Revoked { .. } => Outcome::Revoked,
+        Status::Unknown => Outcome::Unknown,
     }
 }
 

@@ -5,7 +5,7 @@ mod support;
 use medmij_core::checks::{self, Fixtures, Stage};
 use medmij_testpki::catalogue::{Expect, Role};
 use medmij_verify::refusal::Code;
-use medmij_verify::revocation::Policy;
+use medmij_verify::revocation::{Outcome, Policy, Source};
 use medmij_verify::verifier::Peer;
 use medmij_verify::whitelist::Whitelist;
 use std::sync::Arc;
@@ -195,8 +195,11 @@ fn revocation_evidence_explains_the_decision() {
         .collect();
     assert_eq!(leaf_ev.len(), 1, "{:#?}", verdict.revocation);
     assert!(
-        leaf_ev[0].source.starts_with("ocsp http://127.0.0.1:")
-            && leaf_ev[0].outcome == "revoked"
+        leaf_ev[0]
+            .source
+            .to_string()
+            .starts_with("ocsp http://127.0.0.1:")
+            && leaf_ev[0].outcome == Outcome::Revoked
             && leaf_ev[0].detail.contains("delegated"),
         "{:#?}",
         leaf_ev
@@ -207,8 +210,8 @@ fn revocation_evidence_explains_the_decision() {
             .revocation
             .iter()
             .any(|e| e.certificate.contains("Private Services CA - G1")
-                && e.source.starts_with("crl http")
-                && e.outcome == "good"),
+                && matches!(e.source, Source::Crl { .. })
+                && e.outcome == Outcome::Good),
         "{:#?}",
         verdict.revocation
     );

@@ -11,7 +11,7 @@ use medmij_core::{Environment, Profile};
 use medmij_verify::anchors::TrustStore;
 use medmij_verify::http::HttpClient;
 use medmij_verify::refusal::Code;
-use medmij_verify::revocation::{Depth, Engine, Policy};
+use medmij_verify::revocation::{Depth, Engine, Outcome, Policy, Source};
 use medmij_verify::verifier::{Peer, Verdict, Verifier};
 use std::path::Path;
 use std::sync::Arc;
@@ -126,7 +126,7 @@ fn a_ca_only_crl_never_answers_for_a_revoked_leaf() {
     assert!(
         v.revocation
             .iter()
-            .any(|e| e.outcome == "unusable" && e.detail.contains("onlyContainsCACerts")),
+            .any(|e| e.outcome == Outcome::Unusable && e.detail.contains("onlyContainsCACerts")),
         "{:?}",
         v.revocation
     );
@@ -279,14 +279,15 @@ fn a_stale_crl_file_does_not_stop_the_distribution_point_from_being_fetched() {
     // Three hours on, the file is past nextUpdate + grace; the DP's CRL is fresh.
     let later = check(&v, &f, None, now() + 3 * 3600);
     assert!(later.accepted, "{later:?}");
+    assert!(later.revocation.iter().any(|e| e.source
+        == Source::CrlFile {
+            name: "stale.crl".into()
+        }
+        && e.outcome == Outcome::Unusable));
     assert!(later
         .revocation
         .iter()
-        .any(|e| e.source.contains("stale.crl") && e.outcome == "unusable"));
-    assert!(later
-        .revocation
-        .iter()
-        .any(|e| e.source.starts_with("crl http") && e.outcome == "good"));
+        .any(|e| matches!(e.source, Source::Crl { .. }) && e.outcome == Outcome::Good));
 }
 
 /// A CertificateList rebuilt from `crl` without its nextUpdate and signed again with the CA key:
@@ -399,16 +400,22 @@ fn a_valid_crl_listing_the_leaf_wins_over_a_good_ocsp_answer() {
         now(),
     );
     assert_eq!(codes(&v), vec![Code::Revoked], "{v:?}");
-    let sources: Vec<(&str, &str)> = v
+    let sources: Vec<(&Source, Outcome)> = v
         .revocation
         .iter()
-        .map(|e| (e.source.as_str(), e.outcome.as_str()))
+        .map(|e| (&e.source, e.outcome))
         .collect();
-    assert!(sources.contains(&("stapled-ocsp", "good")), "{sources:?}");
     assert!(
-        sources
-            .iter()
-            .any(|(s, o)| s.contains("revoked.crl") && *o == "revoked"),
+        sources.contains(&(&Source::StapledOcsp, Outcome::Good)),
+        "{sources:?}"
+    );
+    assert!(
+        sources.contains(&(
+            &Source::CrlFile {
+                name: "revoked.crl".into()
+            },
+            Outcome::Revoked
+        )),
         "{sources:?}"
     );
 }
@@ -429,7 +436,7 @@ fn staples_with_sha2_cert_ids_are_matched() {
         assert!(
             v.revocation
                 .iter()
-                .any(|e| e.source == "stapled-ocsp" && e.outcome == "good"),
+                .any(|e| e.source == Source::StapledOcsp && e.outcome == Outcome::Good),
             "{digest}: {:?}",
             v.revocation
         );
@@ -486,16 +493,16 @@ fn a_delegated_responder_without_nocheck_is_checked_and_a_revoked_one_vouches_fo
         verdict
             .revocation
             .iter()
-            .find(|e| e.source == "stapled-ocsp")
-            .map(|e| (e.outcome.clone(), e.detail.clone()))
+            .find(|e| e.source == Source::StapledOcsp)
+            .map(|e| (e.outcome, e.detail.clone()))
             .unwrap()
     };
     let (outcome, detail) = staple_outcome(&check(&v, &f, Some(&by_plain), now()));
-    assert_eq!(outcome, "ignored", "{detail}");
+    assert_eq!(outcome, Outcome::Ignored, "{detail}");
     assert!(detail.contains("revoked"), "{detail}");
     // id-pkix-ocsp-nocheck: the client need not (and does not) check the responder.
     let (outcome, detail) = staple_outcome(&check(&v, &f, Some(&by_nocheck), now()));
-    assert_eq!(outcome, "good", "{detail}");
+    assert_eq!(outcome, Outcome::Good, "{detail}");
 }
 
 #[test]

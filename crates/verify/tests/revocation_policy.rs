@@ -8,7 +8,9 @@ use medmij_core::profile::FailMode;
 use medmij_testpki::store::pem_blocks;
 use medmij_verify::http::HttpClient;
 use medmij_verify::ocsp;
-use medmij_verify::revocation::{CertRef, Decision, Depth, Engine, Mechanism, Policy};
+use medmij_verify::revocation::{
+    CertRef, Decision, Depth, Engine, Mechanism, Outcome, Policy, Source,
+};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -93,12 +95,15 @@ fn down_slow_trickling_and_garbage_responders_soft_fail_or_hard_fail_as_configur
             );
             match (d, want_hard) {
                 (Decision::Good, false) => {
-                    assert!(ev.iter().any(|e| e.outcome == "soft-fail"), "{ev:#?}")
+                    assert!(ev.iter().any(|e| e.outcome == Outcome::SoftFail), "{ev:#?}")
                 }
                 (Decision::Unknown(why), true) => assert!(!why.is_empty()),
                 (other, _) => panic!("{url} {mode:?}: {other:?} {ev:#?}"),
             }
-            let unavailable: Vec<_> = ev.iter().filter(|e| e.outcome == "unavailable").collect();
+            let unavailable: Vec<_> = ev
+                .iter()
+                .filter(|e| matches!(e.outcome, Outcome::Unavailable | Outcome::Unusable))
+                .collect();
             assert_eq!(
                 unavailable.len(),
                 2,
@@ -135,7 +140,7 @@ fn decision_4_5_defaults_ocsp_soft_crl_hard() {
     );
     assert!(
         ev.iter()
-            .any(|x| x.source.starts_with("crl http") && x.outcome == "good"),
+            .any(|x| matches!(x.source, Source::Crl { .. }) && x.outcome == Outcome::Good),
         "{ev:#?}"
     );
     // OCSP fine (cached now? no: a fresh engine), CRL down: OCSP decides.
@@ -187,7 +192,7 @@ fn decision_4_5_defaults_ocsp_soft_crl_hard() {
     );
     let mut ev = vec![];
     e.check(&cref(&p, &[crl_ok], &[down]), None, now(), &mut ev);
-    assert!(ev[0].source.starts_with("crl "), "{ev:#?}");
+    assert!(matches!(ev[0].source, Source::Crl { .. }), "{ev:#?}");
 }
 
 #[test]
@@ -292,7 +297,7 @@ fn a_valid_staple_decides_an_invalid_one_is_ignored_never_fatal() {
         ),
         Decision::Good
     );
-    assert_eq!(ev[0].source, "stapled-ocsp");
+    assert_eq!(ev[0].source, Source::StapledOcsp);
     // Garbage staple, working CRL: ignored, the CRL decides.
     let e = engine_with(FailMode::Hard, FailMode::Soft, Duration::from_secs(1));
     let crl_ok = format!("http://127.0.0.1:{}/crl/g1-tsp.crl", pki.port);
@@ -306,7 +311,7 @@ fn a_valid_staple_decides_an_invalid_one_is_ignored_never_fatal() {
         ),
         Decision::Good
     );
-    assert_eq!(ev[0].outcome, "ignored");
+    assert_eq!(ev[0].outcome, Outcome::Ignored);
     // A staple for another certificate is ignored too.
     let other = parts(&pki, "g1-pgo", "g1-tsp");
     let e = engine_with(FailMode::Soft, FailMode::Soft, Duration::from_secs(1));
@@ -320,7 +325,7 @@ fn a_valid_staple_decides_an_invalid_one_is_ignored_never_fatal() {
         ),
         Decision::Good
     );
-    assert_eq!(ev[0].outcome, "ignored", "{ev:#?}");
+    assert_eq!(ev[0].outcome, Outcome::Ignored, "{ev:#?}");
 }
 
 #[test]

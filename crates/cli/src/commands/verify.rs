@@ -326,7 +326,7 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
                     outln!(
                         "  {}: {} -> {} ({})",
                         esc(&e.certificate),
-                        esc(&e.source),
+                        esc(&e.source.to_string()),
                         e.outcome,
                         esc(&e.detail)
                     );
