@@ -554,9 +554,10 @@ fn build(dir: &PkiDir, opts: &InitOptions) -> Result<Catalogue> {
         }
     }
 
-    let now = OffsetDateTime::now_utc();
+    // The first CRLs are made at the init time too, so a PKI made `--at` an instant is
+    // consistent at that instant.
     for ca in built.loaded.values() {
-        let crl = ca.crl(&revocations.revoked, 1, now, CRL_VALIDITY)?;
+        let crl = ca.crl(&revocations.revoked, 1, opts.at, CRL_VALIDITY)?;
         revocations.crl_numbers.insert(ca.record.id.clone(), 1);
         dir.write(&ca.record.crl, &crl)?;
     }

@@ -231,7 +231,7 @@ pub fn revoke(
     };
     state.revoked.push(rev.clone());
     dir.write_revocations(&state)?;
-    reissue_crl_locked(dir, &ca)?;
+    reissue_crl_locked(dir, &ca, at)?;
     Ok(rev)
 }
 

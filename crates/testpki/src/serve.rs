@@ -63,8 +63,17 @@ fn connection_cap() -> usize {
 /// At most one "accept failed" log line per this interval (with the number suppressed).
 const ACCEPT_LOG_INTERVAL: Duration = Duration::from_secs(10);
 
+/// The clock the server reads: the system's, or a fixed instant in tests.
+pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(OffsetDateTime::now_utc)
+}
+
 struct State {
     dir: PkiDir,
+    clock: Clock,
     responder: Mutex<(Option<SystemTime>, Arc<Responder>)>,
     crl_lock: Mutex<()>,
 }
@@ -94,7 +103,7 @@ impl State {
         let manifest = self.dir.manifest()?;
         let rec = manifest.ca(ca)?;
         let current = self.dir.read(&rec.crl)?;
-        let now = OffsetDateTime::now_utc();
+        let now = (self.clock)();
         let fresh = x509_parser::parse_x509_crl(&current)
             .ok()
             .and_then(|(_, c)| c.next_update())
@@ -103,40 +112,47 @@ impl State {
         if fresh {
             return Ok(current);
         }
-        reissue_crl(&self.dir, ca)
+        let _lock = self.dir.lock()?;
+        reissue_crl_locked(&self.dir, ca, now)
     }
 }
 
 /// Re-issues the CRL of `ca` from the current revocation state (CRL number + 1) and stores it.
 pub fn reissue_crl(dir: &PkiDir, ca: &str) -> Result<Vec<u8>> {
     let _lock = dir.lock()?;
-    reissue_crl_locked(dir, ca)
+    reissue_crl_locked(dir, ca, OffsetDateTime::now_utc())
 }
 
-/// As [`reissue_crl`] for a caller that holds the directory's lock already.
-pub(crate) fn reissue_crl_locked(dir: &PkiDir, ca: &str) -> Result<Vec<u8>> {
+/// As [`reissue_crl`] at `now`, for a caller that holds the directory's lock already.
+pub(crate) fn reissue_crl_locked(dir: &PkiDir, ca: &str, now: OffsetDateTime) -> Result<Vec<u8>> {
     let manifest = dir.manifest()?;
     let rec = manifest.ca(ca)?;
     let mut state = dir.revocations()?;
     let number = state.crl_numbers.get(ca).copied().unwrap_or(0) + 1;
     let loaded = LoadedCa::load(dir, rec)?;
-    let crl = loaded.crl(
-        &state.revoked,
-        number,
-        OffsetDateTime::now_utc(),
-        CRL_VALIDITY,
-    )?;
+    let crl = loaded.crl(&state.revoked, number, now, CRL_VALIDITY)?;
     dir.write(&rec.crl, &crl)?;
     state.crl_numbers.insert(ca.to_string(), number);
     dir.write_revocations(&state)?;
     Ok(crl)
 }
 
-/// Serves `dir` on `listener` until `shutdown` completes.
+/// Serves `dir` on `listener` until `shutdown` completes, on the system clock.
 pub async fn serve(
     dir: PkiDir,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
+) -> Result<()> {
+    serve_with_clock(dir, listener, shutdown, system_clock()).await
+}
+
+/// As [`serve`], reading the time from `clock` (CRL re-issue, OCSP thisUpdate): a test PKI made
+/// `--at` an instant can be served as of that instant.
+pub async fn serve_with_clock(
+    dir: PkiDir,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+    clock: Clock,
 ) -> Result<()> {
     let responder = Responder::load(&dir)?;
     let mtime = std::fs::metadata(dir.path("pki.json"))
@@ -144,6 +160,7 @@ pub async fn serve(
         .ok();
     let state = Arc::new(State {
         dir,
+        clock,
         responder: Mutex::new((mtime, Arc::new(responder))),
         crl_lock: Mutex::new(()),
     });
@@ -312,7 +329,7 @@ fn ocsp(state: &State, der: &[u8]) -> Response<Full<Bytes>> {
         Ok(r) => r,
         Err(e) => return internal_error(e),
     };
-    let (body, answer) = responder.respond(der, &revocations, OffsetDateTime::now_utc());
+    let (body, answer) = responder.respond(der, &revocations, (state.clock)());
     match &answer {
         Answer::Signed(s) => tracing::info!(answers = ?s, "OCSP"),
         Answer::Error(e) => tracing::info!(status = e, "OCSP error"),

@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod http;
 pub mod ocsp;
 pub mod refusal;
+pub mod report;
 pub mod revocation;
 pub mod rules;
 pub mod sigverify;

@@ -8,10 +8,10 @@ use medmij_core::profile::FailMode;
 use medmij_core::Environment;
 use medmij_verify::anchors::{certificates_from_bytes, TrustStore};
 use medmij_verify::http::HttpClient;
+use medmij_verify::report::{Context as ReportContext, VerifyReport};
 use medmij_verify::revocation::{Depth, Engine, Policy};
 use medmij_verify::verifier::MAX_CHAIN_CERTIFICATES;
 use medmij_verify::verifier::{Peer, Verifier};
-use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -277,16 +277,17 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     let at = medmij_verify::der_time::rfc3339(now);
     match a.format {
         VerifyFormat::Json => {
-            let reasons: Vec<_> = verdict.reasons.iter().map(|r| json!({ "requirement": r.requirement, "code": r.code, "message": r.message, "alert": r.alert().name() })).collect();
-            let out = json!({
-                "schema": "medmij-tls/verify/1",
-                "accepted": verdict.accepted,
-                "reasons": reasons,
-                "warnings": verdict.warnings,
-                "revocation": verdict.revocation,
-                "chain": verdict.chain,
-                "context": { "role": a.role.label(), "peer": a.peer.label(), "profile": profile.id, "environment": environment.label(), "at": at, "hostname": a.hostname },
-            });
+            let out = VerifyReport::new(
+                &verdict,
+                ReportContext {
+                    role: a.role.label(),
+                    peer: a.peer.label(),
+                    profile: profile.id.clone(),
+                    environment: environment.label(),
+                    at: at.clone(),
+                    hostname: a.hostname.clone(),
+                },
+            );
             outln!("{}", serde_json::to_string_pretty(&out)?);
         }
         VerifyFormat::Text => {
