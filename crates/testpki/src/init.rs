@@ -150,14 +150,14 @@ pub fn init(target: &Path, opts: &InitOptions) -> Result<Catalogue> {
             .is_some();
         if non_empty && !opts.force {
             return Err(PkiError::Invalid(format!(
-                "{}: directory exists and is not empty (use --force to replace a test PKI made by this tool)",
+                "{}: directory exists and is not empty (a test PKI made by this tool is replaced only when that is asked for)",
                 target.display()
             )));
         }
         // --force replaces a PKI this tool made (its manifest says so), never anything else.
         if non_empty && PkiDir::new(target).manifest().is_err() {
             return Err(PkiError::Invalid(format!(
-                "{}: not a test PKI made by medmij-tls (no valid pki.json); --force only replaces one, so nothing was deleted",
+                "{}: not a test PKI made by medmij-tls (no valid pki.json); only such a directory is ever replaced, so nothing was deleted",
                 target.display()
             )));
         }

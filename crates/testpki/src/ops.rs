@@ -70,7 +70,7 @@ pub fn issue(dir: &PkiDir, req: &IssueRequest) -> Result<Issued> {
     }
     if req.hostnames.is_empty() {
         return Err(PkiError::Invalid(
-            "at least one --hostname is required".into(),
+            "at least one hostname is required".into(),
         ));
     }
     for hn in &req.hostnames {
@@ -89,7 +89,7 @@ pub fn issue(dir: &PkiDir, req: &IssueRequest) -> Result<Issued> {
     let rel = format!("certs/{name}");
     if dir.path(&rel).exists() {
         return Err(PkiError::Invalid(format!(
-            "{}: already exists; choose another --name",
+            "{}: already exists; choose another name",
             dir.path(&rel).display()
         )));
     }
@@ -299,7 +299,7 @@ pub fn csr(req: &CsrRequest, key_out: &Path, csr_out: &Path) -> Result<()> {
     }
     if req.hostnames.is_empty() {
         return Err(PkiError::Invalid(
-            "at least one --hostname is required".into(),
+            "at least one hostname is required".into(),
         ));
     }
     for h in &req.hostnames {
@@ -324,7 +324,7 @@ pub fn csr(req: &CsrRequest, key_out: &Path, csr_out: &Path) -> Result<()> {
     // characters).
     if !(req.country.len() == 2 && req.country.bytes().all(|b| b.is_ascii_uppercase())) {
         return Err(PkiError::Invalid(format!(
-            "--country `{}`: expected an ISO 3166 two-letter country code such as NL",
+            "country `{}`: expected an ISO 3166 two-letter country code such as NL",
             req.country.escape_debug()
         )));
     }

@@ -73,7 +73,7 @@ pub enum AnchorError {
     Fetch(#[from] crate::http::FetchError),
     /// No anchors at all.
     #[error(
-        "no trust anchors configured: give --trust-anchor FILE (or run `medmij-tls anchors fetch`)"
+        "no trust anchors configured: install the PKIoverheid roots (or a test PKI's root) and name them"
     )]
     None,
 }

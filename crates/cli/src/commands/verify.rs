@@ -7,9 +7,10 @@ use medmij_core::input::{self, Kind};
 use medmij_core::profile::FailMode;
 use medmij_core::Environment;
 use medmij_verify::anchors::{certificates_from_bytes, TrustStore};
+use medmij_verify::builder::Channel;
 use medmij_verify::http::HttpClient;
 use medmij_verify::report::{Context as ReportContext, VerifyReport};
-use medmij_verify::revocation::{Depth, Engine, Policy};
+use medmij_verify::revocation::Depth;
 use medmij_verify::verifier::MAX_CHAIN_CERTIFICATES;
 use medmij_verify::verifier::{Peer, Verifier};
 use std::path::PathBuf;
@@ -206,8 +207,6 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     if anchor_files.is_empty() {
         bail!("--trust-anchor: no trust anchors given; install the PKIoverheid roots (`medmij-tls anchors fetch --dir DIR`) and pass them, or a test PKI root");
     }
-    let anchors =
-        TrustStore::load(&profile, environment, &anchor_files).context("--trust-anchor")?;
     let mut crl_files = Vec::new();
     for f in &a.crls {
         let raw = input::read(f, Kind::Crl).context("--crl")?;
@@ -215,10 +214,6 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         // unusable source beside the others, instead of the whole check stopping here.
         crl_files.push((f.display().to_string(), pem_or_der(&raw).unwrap_or(raw)));
     }
-    let (crl, ocsp) = match a.revocation {
-        Some(m) => (FailMode::from(m), FailMode::from(m)),
-        None => (profile.revocation.crl, profile.revocation.ocsp),
-    };
     if !(a.timeout > 0.0 && a.timeout <= 300.0) {
         bail!(
             "--timeout {}: expected seconds between 0 and 300",
@@ -230,28 +225,33 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         medmij_verify::http::DEFAULT_MAX_BYTES,
         None,
     );
-    let policy = Policy {
-        crl,
-        ocsp,
-        depth: match a.depth {
-            DepthArg::Leaf => Depth::Leaf,
-            DepthArg::Chain => Depth::Chain,
-        },
-        crl_grace: i64::try_from(profile.revocation.crl_grace_seconds).unwrap_or(i64::MAX),
-        cache_dir: a.cache_dir.clone(),
-        ..Policy::default()
-    };
-    let engine = Arc::new(Engine::new(policy, http.clone(), crl_files));
     if a.whitelist.is_some() && a.peer == PeerArg::Server && a.hostname.is_none() {
         bail!("--whitelist: a server peer is checked against the whitelist by the hostname connected to; give --hostname (or --peer client to check the certificate's SAN dNSNames)");
     }
-    let mut verifier = Verifier::new(anchors, engine);
-    if a.role == RoleArg::Backchannel {
-        verifier = verifier.forbid_wildcards();
+    // Loaded here, not by the builder, so that a bad file is named by its flag.
+    let anchors =
+        TrustStore::load(&profile, environment, &anchor_files).context("--trust-anchor")?;
+    let mut builder = Verifier::builder(&profile, environment)
+        .channel(match a.role {
+            RoleArg::Backchannel => Channel::Backchannel,
+            RoleArg::Frontchannel => Channel::Frontchannel,
+        })
+        .trust_anchors(anchors)
+        .http(http.clone())
+        .crl_files(crl_files)
+        .depth(match a.depth {
+            DepthArg::Leaf => Depth::Leaf,
+            DepthArg::Chain => Depth::Chain,
+        });
+    if let Some(dir) = &a.cache_dir {
+        builder = builder.crl_cache_dir(dir.clone());
     }
-    if profile.backchannel.enforce_intermediates && a.role == RoleArg::Backchannel {
-        verifier = verifier.with_intermediate_allowlist(profile.backchannel.intermediates.clone());
-    }
+    builder = match a.revocation {
+        None => builder,
+        Some(FailModeArg::Hard) => builder.strict_revocation(),
+        // The operator asked for less than the profile: their call, named as such.
+        Some(m) => builder.dangerous().revocation(FailMode::from(m)).finish(),
+    };
     if let Some(w) = &a.whitelist {
         let http = match &a.whitelist_ca {
             Some(ca) => super::whitelist::client_with_roots(ca, a.timeout)?,
@@ -259,8 +259,9 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         };
         let store = a.state.store(w, http);
         super::whitelist::load_for_use(&store, "--whitelist")?;
-        verifier = verifier.with_whitelist_store(Arc::new(store));
+        builder = builder.whitelist(Arc::new(store));
     }
+    let verifier = builder.build()?;
     let stapled = match &a.ocsp_response {
         Some(p) => Some(input::read(p, Kind::OcspResponse).context("--ocsp-response")?),
         None => None,
