@@ -171,7 +171,7 @@ impl<'p> VerifierBuilder<'p> {
             ..Policy::default()
         };
         let engine = Arc::new(Engine::new(policy, self.http, self.crl_files));
-        let mut v = Verifier::new(anchors, engine);
+        let mut v = Verifier::new(anchors, engine).with_ncsc(self.profile.ncsc);
         if self.channel == Channel::Backchannel {
             v = v.forbid_wildcards();
             if self.profile.backchannel.enforce_intermediates {

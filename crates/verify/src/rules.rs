@@ -5,11 +5,13 @@
 //! what was seen. Which requirement a code belongs to is [`Code::requirement`]'s business.
 
 use crate::refusal::Code;
+use medmij_core::ncsc::{self, CertKey, Confidence, Item, Level, NcscVersion};
+use medmij_core::wire::NamedGroup;
 use x509_parser::der_parser::asn1_rs::Tag;
 use x509_parser::prelude::*;
 
-/// Smallest RSA modulus accepted in a leaf (NCSC certificate-key table: RSA below 2048 bits is
-/// insufficient; core.tls.301).
+/// Smallest RSA modulus accepted in a leaf: what the NCSC certificate-key table (both editions)
+/// and rustls agree on; [`leaf_key`] derives it from the table.
 pub const MIN_RSA_BITS: usize = 2048;
 
 /// RFC 5280 §4.1.2.2: serial numbers are at most 20 octets.
@@ -79,19 +81,14 @@ pub fn leaf_not_a_signer(c: &X509Certificate<'_>) -> RuleResult {
     }
 }
 
-/// The leaf's key (NCSC certificate-key table, core.tls.301): RSA of at least
-/// [`MIN_RSA_BITS`], ECDSA on P-256/P-384/P-521, or Ed25519/Ed448. webpki checks a leaf's key
-/// only when it verifies a handshake signature, so a verdict without a handshake needs this.
-pub fn leaf_key(c: &X509Certificate<'_>) -> RuleResult {
+/// The leaf's key as the NCSC tables name keys.
+pub fn cert_key(c: &X509Certificate<'_>) -> CertKey {
     use x509_parser::public_key::PublicKey;
-    let name = common_name(c);
     let alg = c.public_key().algorithm.algorithm.to_id_string();
-    let why = match c.public_key().parsed() {
-        Ok(PublicKey::RSA(rsa)) if rsa.key_size() < MIN_RSA_BITS => format!(
-            "has an RSA-{} key; at least {MIN_RSA_BITS} bits are required (NCSC: insufficient)",
-            rsa.key_size()
-        ),
-        Ok(PublicKey::RSA(_)) => return None,
+    match c.public_key().parsed() {
+        Ok(PublicKey::RSA(rsa)) => CertKey::Rsa {
+            bits: u32::try_from(rsa.key_size()).unwrap_or(u32::MAX),
+        },
         Ok(PublicKey::EC(_)) => {
             let curve = c
                 .public_key()
@@ -101,23 +98,88 @@ pub fn leaf_key(c: &X509Certificate<'_>) -> RuleResult {
                 .and_then(|p| p.as_oid().ok())
                 .map(|o| o.to_id_string())
                 .unwrap_or_default();
-            match curve.as_str() {
-                "1.2.840.10045.3.1.7" | "1.3.132.0.34" | "1.3.132.0.35" => return None,
-                // NCSC 2025-05 rates brainpool curves sufficient, but rustls (and so every MedMij
-                // node built on it) cannot verify a handshake signature with them.
-                "1.3.36.3.3.2.8.1.1.7" | "1.3.36.3.3.2.8.1.1.11" | "1.3.36.3.3.2.8.1.1.13" => {
-                    format!("has an EC key on brainpool curve {curve}; the NCSC table rates it sufficient, but rustls cannot use it in a TLS handshake, so no MedMij node could verify this peer")
-                }
-                other => {
-                    format!("has an EC key on curve {other}, which the NCSC table does not rate sufficient")
-                }
-            }
+            let group = match curve.as_str() {
+                "1.2.840.10045.3.1.7" => NamedGroup::SECP256R1,
+                "1.3.132.0.34" => NamedGroup::SECP384R1,
+                "1.3.132.0.35" => NamedGroup::SECP521R1,
+                "1.3.132.0.33" => NamedGroup::SECP224R1,
+                "1.3.36.3.3.2.8.1.1.7" => NamedGroup::BRAINPOOLP256R1,
+                "1.3.36.3.3.2.8.1.1.11" => NamedGroup::BRAINPOOLP384R1,
+                "1.3.36.3.3.2.8.1.1.13" => NamedGroup::BRAINPOOLP512R1,
+                _ => return CertKey::Other,
+            };
+            CertKey::Ec { curve: group }
         }
-        _ if alg == "1.3.101.112" || alg == "1.3.101.113" => return None,
-        Ok(PublicKey::DSA(_)) => "has a DSA key (NCSC: insufficient)".into(),
-        _ => format!("has a key of type {alg}, which is not accepted"),
+        Ok(PublicKey::DSA(_)) => CertKey::Dsa { bits: 0 },
+        _ if alg == "1.3.101.112" => CertKey::Ed25519,
+        _ if alg == "1.3.101.113" => CertKey::Ed448,
+        _ => CertKey::Other,
+    }
+}
+
+/// Whether rustls (aws-lc-rs) can verify a handshake signature made with this key: RSA 2048
+/// to 8192 bits, ECDSA on P-256, P-384, P-521, Ed25519. A key outside that set cannot take part
+/// in a MedMij TLS connection whatever the NCSC table says of it.
+pub fn rustls_can_use(k: CertKey) -> bool {
+    match k {
+        CertKey::Rsa { bits } => (2048..=8192).contains(&bits),
+        CertKey::Ec { curve } => matches!(
+            curve,
+            NamedGroup::SECP256R1 | NamedGroup::SECP384R1 | NamedGroup::SECP521R1
+        ),
+        CertKey::Ed25519 => true,
+        _ => false,
+    }
+}
+
+/// The leaf's key (core.tls.301), judged by the profile's NCSC edition ([`ncsc::classify`]):
+/// refused when the table rates it insufficient (confirmed), or when rustls cannot use it at
+/// all (brainpool and Ed448, which 2025-05 rates sufficient; secp224r1, DSA). A key the table
+/// rates phase-out or sufficient is accepted on the handshake path (real G1 leaves are
+/// RSA-2048, phase-out under 2025-05); the linter and scanner report those levels. webpki checks
+/// a leaf's key only when it verifies a handshake signature, so a verdict without a handshake
+/// needs this.
+pub fn leaf_key(c: &X509Certificate<'_>, edition: NcscVersion) -> RuleResult {
+    let key = cert_key(c);
+    let rated = ncsc::classify(edition, Item::CertKey(key));
+    let describe = || match key {
+        CertKey::Rsa { bits } => format!("an RSA-{bits} key"),
+        CertKey::Ec { curve } => format!(
+            "an EC key on {}",
+            curve.name().unwrap_or("an unnamed curve")
+        ),
+        CertKey::Ed25519 => "an Ed25519 key".into(),
+        CertKey::Ed448 => "an Ed448 key".into(),
+        CertKey::Dsa { .. } => "a DSA key".into(),
+        _ => format!(
+            "a key of type {}",
+            c.public_key().algorithm.algorithm.to_id_string()
+        ),
     };
-    Some((Code::WeakKey, format!("`{name}` {why}")))
+    let why = if rated.level == Level::Insufficient && rated.confidence == Confidence::Confirmed {
+        format!(
+            "has {}, which NCSC {} rates insufficient ({})",
+            describe(),
+            edition_label(edition),
+            rated.source
+        )
+    } else if !rustls_can_use(key) {
+        format!(
+            "has {}; the NCSC table rates it {}, but rustls cannot use it in a TLS handshake, so no MedMij node could verify this peer",
+            describe(),
+            rated.level
+        )
+    } else {
+        return None;
+    };
+    Some((Code::WeakKey, format!("`{}` {why}", common_name(c))))
+}
+
+fn edition_label(v: NcscVersion) -> &'static str {
+    match v {
+        NcscVersion::V2_1 => "v2.1",
+        _ => "2025-05",
+    }
 }
 
 /// RFC 5280 §4.1.2.2: a serial is a positive integer of at most 20 octets. webpki accepts

@@ -11,6 +11,13 @@
 //! full handshake (a certificate chain, two signatures, a key exchange) per connection, about a
 //! millisecond of CPU on this machine with the warm verifier caches; connection reuse (HTTP
 //! keep-alive, HTTP/2) is the cheaper way to save handshakes and keeps the check per session.
+//!
+//! **Strict** keeps only what the profile's NCSC edition rates good. Under 2025-05 that is TLS 1.3
+//! with the ML-KEM hybrid groups (X25519MLKEM768 …) only: peers without post-quantum key exchange
+//! (openssl 3.0, older browsers) cannot connect. Standard adds what is rated sufficient, good first.
+//!
+//! **Keys** rated sufficient but unusable by rustls (brainpool, Ed448) cannot be served or
+//! verified here; the verifier refuses such peer keys with that reason (`rules::leaf_key`).
 
 use crate::tls::{MedmijClientVerifier, MedmijServerVerifier};
 use crate::verifier::Verifier;

@@ -83,6 +83,7 @@ pub struct Verifier {
     intermediates: Option<Vec<Sha256Fingerprint>>,
     path_cache: std::sync::Mutex<std::collections::HashMap<[u8; 32], CachedPath>>,
     forbid_wildcards: bool,
+    ncsc: medmij_core::ncsc::NcscVersion,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -199,6 +200,7 @@ impl Verifier {
             intermediates: None,
             path_cache: Default::default(),
             forbid_wildcards: false,
+            ncsc: medmij_core::ncsc::NcscVersion::V2025_05,
         }
     }
 
@@ -217,6 +219,12 @@ impl Verifier {
     /// Enforces an intermediate allow-list (SHA-256 of each intermediate's DER).
     pub fn with_intermediate_allowlist(mut self, list: Vec<Sha256Fingerprint>) -> Verifier {
         self.intermediates = Some(list);
+        self
+    }
+
+    /// Judges keys by this NCSC edition (the profile's; default: the default profile's).
+    pub fn with_ncsc(mut self, edition: medmij_core::ncsc::NcscVersion) -> Verifier {
+        self.ncsc = edition;
         self
     }
 
@@ -346,7 +354,7 @@ impl Verifier {
             rules::validity(&leaf, now),
             rules::leaf_eku_server_auth(&leaf),
             rules::leaf_not_a_signer(&leaf),
-            rules::leaf_key(&leaf),
+            rules::leaf_key(&leaf, self.ncsc),
             rules::serial_number(&leaf),
             rules::name_strings(&leaf),
         ];

@@ -455,3 +455,73 @@ fn a_brainpool_leaf_is_refused_because_rustls_cannot_use_it_not_because_ncsc_rat
     assert!(msg.contains("rustls cannot use it"), "{msg}");
     assert!(msg.contains("rates it sufficient"), "{msg}");
 }
+
+#[test]
+fn an_ed448_leaf_is_refused_because_rustls_cannot_use_it() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    let ca = OpensslCa::new(dir, "ca", "/C=NL/O=Fixture/CN=Ed448 Root", 3650);
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "ed448",
+            "-nodes",
+            "-keyout",
+            "ed.key",
+            "-out",
+            "ed.csr",
+            "-subj",
+            "/C=NL/O=Fixture/CN=node.example",
+        ],
+    );
+    std::fs::write(dir.join("ed.ext"), LEAF_EXT).unwrap();
+    let ca_key = ca.dir.join("ca.key");
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "ed.csr",
+            "-CA",
+            ca.cert().to_str().unwrap(),
+            "-CAkey",
+            ca_key.to_str().unwrap(),
+            "-set_serial",
+            "6",
+            "-days",
+            "300",
+            "-extfile",
+            "ed.ext",
+            "-out",
+            "ed.pem",
+        ],
+    );
+    let v = Verifier::new(
+        store(
+            &Profile::default_profile(),
+            Environment::Test,
+            &[&ca.cert()],
+        ),
+        no_revocation(),
+    )
+    .verify(
+        &pem_der(&dir.join("ed.pem")),
+        &[],
+        &server("node.example"),
+        None,
+        now(),
+    );
+    let msg = &v
+        .reasons
+        .iter()
+        .find(|r| r.code == Code::WeakKey)
+        .unwrap()
+        .message;
+    assert!(
+        msg.contains("Ed448") && msg.contains("rustls cannot use it"),
+        "{msg}"
+    );
+}
