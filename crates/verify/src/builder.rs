@@ -58,6 +58,7 @@ pub struct VerifierBuilder<'p> {
     whitelist: Option<Arc<Store>>,
     crl: FailMode,
     ocsp: FailMode,
+    from_memory: bool,
 }
 
 impl Verifier {
@@ -77,6 +78,7 @@ impl Verifier {
             whitelist: None,
             crl: profile.revocation.crl,
             ocsp: profile.revocation.ocsp,
+            from_memory: false,
         }
     }
 }
@@ -130,6 +132,13 @@ impl<'p> VerifierBuilder<'p> {
         self
     }
 
+    /// Decide revocation from memory, never fetching on the handshake path; run
+    /// [`crate::background::spawn`] on the verifier's engine to keep it warm (async servers).
+    pub fn decide_from_memory(mut self) -> Self {
+        self.from_memory = true;
+        self
+    }
+
     /// Hard-fail both mechanisms: stricter than decision 4.5's OCSP soft-fail, always allowed.
     pub fn strict_revocation(mut self) -> Self {
         self.crl = FailMode::Hard;
@@ -180,6 +189,9 @@ impl<'p> VerifierBuilder<'p> {
         }
         if let Some(w) = self.whitelist {
             v = v.with_whitelist_store(w);
+        }
+        if self.from_memory {
+            v = v.decide_from_memory();
         }
         Ok(v)
     }

@@ -150,6 +150,8 @@ pub struct IndexedCrl {
     pub source: String,
     /// Raw DER of the issuer Name.
     pub issuer: Vec<u8>,
+    /// The issuer's SubjectPublicKeyInfo it was verified with (to verify a refreshed copy).
+    pub issuer_spki: Vec<u8>,
     /// thisUpdate (Unix seconds).
     pub this_update: i64,
     /// nextUpdate (RFC 5280 §5.1.2.5: conforming CAs MUST include it; a CRL without it is
@@ -377,6 +379,7 @@ impl IndexedCrl {
         Ok(IndexedCrl {
             source: source.into(),
             issuer: issuer_name.to_vec(),
+            issuer_spki: issuer.spki.to_vec(),
             this_update,
             next_update,
             number,

@@ -69,6 +69,14 @@ pub enum FetchError {
         /// The cap.
         limit: u64,
     },
+    /// Not attempted: the decision is made from cached state only.
+    #[error(
+        "{url}: not fetched, deciding from cached state only (a background refresh will fetch it)"
+    )]
+    Offline {
+        /// The URL.
+        url: String,
+    },
     /// Not attempted: the caller's time budget for this check was used up.
     #[error("{url}: not fetched, the revocation check's time budget is used up")]
     NoTimeLeft {
@@ -83,6 +91,39 @@ pub enum FetchError {
         /// Why.
         reason: String,
     },
+}
+
+/// How the revocation engine fetches: a GET (CRLs, GET-OCSP) and a POST (OCSP), each within a
+/// time limit. [`HttpClient`] is the blocking implementation every tool uses; an async server
+/// keeps fetches off its handshake path with `Engine::check_cached` and
+/// `revocation::background`, which runs them on the runtime's blocking pool.
+pub trait Fetcher: Send + Sync {
+    /// GET `url` within `limit`.
+    fn get(&self, url: &str, limit: Duration) -> Result<Vec<u8>, FetchError>;
+    /// POST `body` to `url` within `limit`.
+    fn post(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: &[u8],
+        limit: Duration,
+    ) -> Result<Vec<u8>, FetchError>;
+}
+
+impl Fetcher for HttpClient {
+    fn get(&self, url: &str, limit: Duration) -> Result<Vec<u8>, FetchError> {
+        self.get_within(url, limit)
+    }
+
+    fn post(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: &[u8],
+        limit: Duration,
+    ) -> Result<Vec<u8>, FetchError> {
+        self.post_within(url, content_type, body, limit)
+    }
 }
 
 /// An HTTP client with a deadline and a size cap.

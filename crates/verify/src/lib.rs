@@ -5,6 +5,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod anchors;
+pub mod background;
 pub mod builder;
 pub mod crl;
 pub mod der_time;

@@ -9,7 +9,7 @@
 
 use crate::crl::{CrlError, CrlIssuer, IndexedCrl, ReasonFlags, ALL_REASONS};
 use crate::der_time::rfc3339;
-use crate::http::{FetchError, HttpClient};
+use crate::http::{FetchError, Fetcher, HttpClient};
 use crate::ocsp::{self, Status, Subject};
 use crate::singleflight::SingleFlight;
 use medmij_core::profile::FailMode;
@@ -79,6 +79,7 @@ pub const CHAIN_BUDGET: Duration = Duration::from_secs(20);
 #[derive(Clone, Copy, Debug)]
 pub struct Budget {
     until: Instant,
+    offline: bool,
 }
 
 impl Budget {
@@ -86,13 +87,23 @@ impl Budget {
     pub fn new(d: Duration) -> Budget {
         Budget {
             until: Instant::now() + d,
+            offline: false,
         }
     }
 
-    /// The shorter of two budgets.
+    /// No fetching at all: decide from cached state ([`Engine::check_cached`]).
+    pub fn offline() -> Budget {
+        Budget {
+            until: Instant::now(),
+            offline: true,
+        }
+    }
+
+    /// The shorter of two budgets (offline stays offline).
     pub fn min(self, other: Budget) -> Budget {
         Budget {
             until: self.until.min(other.until),
+            offline: self.offline || other.offline,
         }
     }
 
@@ -194,10 +205,13 @@ const STAPLE_CACHE_MAX: usize = 10_000;
 /// (issuer SPKI, normalised serial) → the last valid OCSP answer.
 type OcspCache = Mutex<HashMap<(Vec<u8>, Vec<u8>), CachedOcsp>>;
 
+/// An issuer as a CRL is verified against: (subject Name DER, SubjectPublicKeyInfo DER).
+type IssuerKey = (Vec<u8>, Vec<u8>);
+
 /// The engine: policy, caches, single-flight fetches, counters.
 pub struct Engine {
     policy: Policy,
-    http: HttpClient,
+    http: Arc<dyn Fetcher>,
     crl_cache: Mutex<HashMap<String, Arc<IndexedCrl>>>,
     ocsp_cache: OcspCache,
     crl_files: Vec<(String, Vec<u8>)>,
@@ -207,6 +221,9 @@ pub struct Engine {
     crl_flights: SingleFlight<Result<Vec<u8>, FetchError>>,
     ocsp_flights: SingleFlight<Result<Vec<u8>, FetchError>>,
     counters: Counters,
+    /// CRL distribution points a cached-only decision missed, with their issuer: what the
+    /// background refresher prefetches next.
+    misses: Mutex<HashMap<String, IssuerKey>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -224,9 +241,19 @@ fn outcome_key(m: &str, o: &str) -> String {
 impl Engine {
     /// An engine with `policy`, fetching with `http`; `crl_files` are (name, DER) read by the caller.
     pub fn new(policy: Policy, http: HttpClient, crl_files: Vec<(String, Vec<u8>)>) -> Engine {
+        Engine::with_fetcher(policy, Arc::new(http), crl_files)
+    }
+
+    /// An engine fetching through `fetcher` (the blocking [`HttpClient`], or another
+    /// implementation of [`Fetcher`]).
+    pub fn with_fetcher(
+        policy: Policy,
+        fetcher: Arc<dyn Fetcher>,
+        crl_files: Vec<(String, Vec<u8>)>,
+    ) -> Engine {
         Engine {
             policy,
-            http,
+            http: fetcher,
             crl_cache: Mutex::new(HashMap::new()),
             ocsp_cache: Mutex::new(HashMap::new()),
             crl_files,
@@ -236,7 +263,88 @@ impl Engine {
             crl_flights: SingleFlight::default(),
             ocsp_flights: SingleFlight::default(),
             counters: Counters::default(),
+            misses: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Decides one certificate from what is in memory (and the disk cache): staples, cached
+    /// OCSP answers, CRL files, cached CRLs. No network: a source that would need a fetch is
+    /// recorded as a miss for [`Engine::prefetch_misses`], and the fail modes decide as for a
+    /// source that did not answer. This is the handshake path of an async server, where a
+    /// fetch would hold a worker thread; the refresher keeps the caches warm.
+    pub fn check_cached(
+        &self,
+        cert: &CertRef<'_>,
+        stapled: Option<&[u8]>,
+        now: i64,
+        evidence: &mut Vec<Evidence>,
+    ) -> Decision {
+        self.check_within(cert, stapled, now, evidence, Budget::offline())
+    }
+
+    /// Fetches (and caches) the CRL at `url` of the issuer (`subject`, `spki`), as a
+    /// handshake would: for start-up prefetch of known issuers.
+    pub fn prefetch_crl(
+        &self,
+        url: &str,
+        subject: &[u8],
+        spki: &[u8],
+        now: i64,
+    ) -> Result<(), String> {
+        let issuer = CrlIssuer { subject, spki };
+        self.crl_for(
+            url,
+            issuer,
+            now,
+            Budget::new(self.policy.certificate_budget),
+        )
+        .map(|_| ())
+    }
+
+    /// Prefetches every distribution point a cached-only decision missed; returns how many
+    /// were fetched and the failures.
+    pub fn prefetch_misses(&self, now: i64) -> (usize, Vec<String>) {
+        let misses: Vec<(String, IssuerKey)> = self
+            .misses
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+            .collect();
+        let mut done = 0;
+        let mut failed = Vec::new();
+        for (url, (subject, spki)) in misses {
+            match self.prefetch_crl(&url, &subject, &spki, now) {
+                Ok(()) => done += 1,
+                Err(e) => failed.push(e),
+            }
+        }
+        (done, failed)
+    }
+
+    /// Re-fetches every cached CRL that is within `refresh_before` of its nextUpdate, so the
+    /// handshake path keeps finding a fresh one; returns how many were refreshed and the
+    /// failures (a failed refresh keeps the cached CRL while it is within its grace).
+    pub fn refresh_due(&self, now: i64) -> (usize, Vec<String>) {
+        let due: Vec<(String, Arc<IndexedCrl>)> = self
+            .crl_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(_, c)| {
+                c.next_update
+                    .is_none_or(|n| now >= n.saturating_sub(self.policy.refresh_before))
+            })
+            .map(|(u, c)| (u.clone(), c.clone()))
+            .collect();
+        let mut done = 0;
+        let mut failed = Vec::new();
+        for (url, crl) in due {
+            match self.prefetch_crl(&url, &crl.issuer, &crl.issuer_spki, now) {
+                Ok(()) => done += 1,
+                Err(e) => failed.push(e),
+            }
+        }
+        (done, failed)
     }
 
     /// The policy.
@@ -527,6 +635,10 @@ impl Engine {
         budget: Budget,
         fetch: impl FnOnce(Duration) -> Result<Vec<u8>, FetchError>,
     ) -> Result<Vec<u8>, FetchError> {
+        if budget.offline {
+            self.counters.inc(&outcome_key(mechanism, "offline"));
+            return Err(FetchError::Offline { url: url.into() });
+        }
         let left = budget.remaining();
         if left.is_zero() {
             // Not a failure of the source: it is not asked, and not backed off.
@@ -610,10 +722,9 @@ impl Engine {
                         .replace('/', "%2F")
                         .replace('=', "%3D");
                     self.http
-                        .get_within(&format!("{}/{enc}", url.trim_end_matches('/')), left)
+                        .get(&format!("{}/{enc}", url.trim_end_matches('/')), left)
                 } else {
-                    self.http
-                        .post_within(url, "application/ocsp-request", &req, left)
+                    self.http.post(url, "application/ocsp-request", &req, left)
                 }
             })
         });
@@ -942,10 +1053,19 @@ impl Engine {
                 }
             }
         }
+        if budget.offline && cached.is_none() {
+            self.misses
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(
+                    url.to_string(),
+                    (issuer.subject.to_vec(), issuer.spki.to_vec()),
+                );
+        }
         let fetched = self.fetch_with_backoff("crl", url, now, budget, |left| {
             self.crl_flights.run(url, || {
                 self.counters.inc("crl.fetch");
-                self.http.get_within(url, left)
+                self.http.get(url, left)
             })
         });
         match fetched.map_err(|e| e.to_string()).and_then(|der| {

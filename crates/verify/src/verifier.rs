@@ -84,6 +84,7 @@ pub struct Verifier {
     path_cache: std::sync::Mutex<std::collections::HashMap<[u8; 32], CachedPath>>,
     forbid_wildcards: bool,
     ncsc: medmij_core::ncsc::NcscVersion,
+    from_memory: bool,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -201,6 +202,7 @@ impl Verifier {
             path_cache: Default::default(),
             forbid_wildcards: false,
             ncsc: medmij_core::ncsc::NcscVersion::V2025_05,
+            from_memory: false,
         }
     }
 
@@ -219,6 +221,13 @@ impl Verifier {
     /// Enforces an intermediate allow-list (SHA-256 of each intermediate's DER).
     pub fn with_intermediate_allowlist(mut self, list: Vec<Sha256Fingerprint>) -> Verifier {
         self.intermediates = Some(list);
+        self
+    }
+
+    /// Decides revocation from memory only ([`Engine::check_cached`]): for async servers that
+    /// run [`crate::background::spawn`] to keep the caches warm.
+    pub fn decide_from_memory(mut self) -> Verifier {
+        self.from_memory = true;
         self
     }
 
@@ -548,10 +557,14 @@ impl Verifier {
                     is_ca: i > 0,
                 };
                 let staple = if i == 0 { stapled } else { None };
-                match self
-                    .revocation
-                    .check_within(&r, staple, now, &mut v.revocation, chain_budget)
-                {
+                let decision = if self.from_memory {
+                    self.revocation
+                        .check_cached(&r, staple, now, &mut v.revocation)
+                } else {
+                    self.revocation
+                        .check_within(&r, staple, now, &mut v.revocation, chain_budget)
+                };
+                match decision {
                     Decision::Good => {}
                     Decision::Revoked(why) => refuse(
                         &mut v,
