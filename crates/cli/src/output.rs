@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 static STOPPED: AtomicBool = AtomicBool::new(false);
 
 /// Writes `text` to stdout unless output has stopped; never fails, never panics.
-pub fn write(text: &str) {
+pub(crate) fn write(text: &str) {
     if STOPPED.load(Ordering::Relaxed) {
         return;
     }
@@ -38,7 +38,7 @@ pub(crate) use outln;
 
 /// `s` with every control character (newline, ESC, DEL, C1 …) written as an escape, so that one
 /// field stays on one line and cannot steer a terminal. Plain text is returned as is.
-pub fn esc(s: &str) -> Cow<'_, str> {
+pub(crate) fn esc(s: &str) -> Cow<'_, str> {
     if !s.chars().any(char::is_control) {
         return Cow::Borrowed(s);
     }

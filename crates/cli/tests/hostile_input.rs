@@ -2,6 +2,8 @@
 //! commands on one PKI, devices and FIFOs as files, closed pipes, crafted names, slow and
 //! greedy HTTP clients, broken state files. The promise: a clear one-line error and exit 2, never
 //! a panic, a hang, unbounded memory or a lost update.
+// Tests and benchmarks unwrap: a failure is the test failing, with its message.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! `medmij-tls verify` against a PKI made with plain openssl commands (not the project's PKI):
 //! `openssl x509`/`openssl ca` certificates, a CRL from `openssl ca -gencrl`, and
 //! `openssl ocsp` as the live OCSP responder.
+// Tests and benchmarks unwrap: a failure is the test failing, with its message.
+#![allow(clippy::unwrap_used)]
 
 use std::io::Read;
 use std::path::Path;

@@ -2,6 +2,8 @@
 //! published JSON Schema (`docs/schema/verify-1.json`); text and JSON output are pinned by
 //! snapshots (`tests/snapshots/`), with what changes from run to run (dates, digests, ports,
 //! temporary paths) redacted.
+// Tests and benchmarks unwrap: a failure is the test failing, with its message.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

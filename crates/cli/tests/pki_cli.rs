@@ -1,4 +1,6 @@
 //! End-to-end tests of `medmij-tls pki` and `requirements`, with openssl as the independent peer.
+// Tests and benchmarks unwrap: a failure is the test failing, with its message.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -25,13 +25,13 @@ pub(crate) mod test_support {
 
     /// The `shared/` folder beside the checkout (or `MEDMIJ_SHARED`). Tests that need it fail
     /// loudly when it is missing: it is part of every CI checkout.
-    pub fn shared_dir() -> PathBuf {
+    pub(crate) fn shared_dir() -> PathBuf {
         std::env::var_os("MEDMIJ_SHARED")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
     }
 
-    pub fn shared_file(rel: &str) -> String {
+    pub(crate) fn shared_file(rel: &str) -> String {
         let p = shared_dir().join(rel);
         std::fs::read_to_string(&p).unwrap_or_else(|e| {
             panic!(

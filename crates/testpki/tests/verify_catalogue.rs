@@ -1,4 +1,6 @@
 //! The catalogue checked by independent verifiers: `openssl verify` and rustls-webpki.
+// Tests and benchmarks unwrap: a failure is the test failing, with its message.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

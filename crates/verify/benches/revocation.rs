@@ -5,6 +5,8 @@
 //!    Goals (issue 3): load < 2 s, lookup < 1 µs, memory < 3x the DER size.
 //! 2. A verification with warm caches (chain + stapled OCSP + cached CRL for the intermediates):
 //!    goal < 100 µs; with rustls-webpki's bare path validation as the baseline.
+// Tests and benchmarks unwrap: a failure is the test failing, with its message.
+#![allow(clippy::unwrap_used)]
 
 use medmij_core::profile::FailMode;
 use medmij_core::{Environment, Profile};

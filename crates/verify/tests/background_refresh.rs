@@ -1,5 +1,7 @@
 //! The handshake path of an async server: revocation decided from memory only, the caches kept
 //! warm by the background refresher on a tokio runtime, against `pki serve` on loopback.
+// Tests and benchmarks unwrap: a failure is the test failing, with its message.
+#![allow(clippy::unwrap_used)]
 
 mod support;
 

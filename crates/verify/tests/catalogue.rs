@@ -1,4 +1,6 @@
 //! The verifier against every entry of the test PKI catalogue, with revocation over real HTTP.
+// Tests and benchmarks unwrap: a failure is the test failing, with its message.
+#![allow(clippy::unwrap_used)]
 
 mod support;
 

@@ -1,5 +1,7 @@
 //! Real TLS handshakes (rustls client and server, in memory) using the MedMij verifiers on both
 //! sides: mTLS succeeds for valid nodes, and each refusal arrives at the peer as its alert.
+// Tests and benchmarks unwrap: a failure is the test failing, with its message.
+#![allow(clippy::unwrap_used)]
 
 mod support;
 

@@ -6,6 +6,8 @@
 //! validation time and expected peer name. Cases whose outcome differs from the vector are listed
 //! in `limbo-exceptions.json` with the reason; a new mismatch, or an exception that no longer
 //! mismatches, fails the test.
+// Tests and benchmarks unwrap: a failure is the test failing, with its message.
+#![allow(clippy::unwrap_used)]
 
 use medmij_core::profile::FailMode;
 use medmij_core::{Environment, Profile};

@@ -1,6 +1,8 @@
 //! The real PKIoverheid certificates (read from `../shared/reference/pkioverheid/`, never copied
 //! into the repository): pins, the EV cut-off, a real G1 server leaf, RSASSA-PSS G4 chains, and
 //! `anchors fetch` from a loopback publication server.
+// Tests and benchmarks unwrap: a failure is the test failing, with its message.
+#![allow(clippy::unwrap_used)]
 
 mod support;
 

@@ -3,6 +3,8 @@
 //! nextUpdate, stale files, OCSP that says good while a CRL says revoked, silent distribution
 //! points, delegated responders. Every fixture is made with openssl (or hand-built DER), not with
 //! the project's test PKI.
+// Tests and benchmarks unwrap: a failure is the test failing, with its message.
+#![allow(clippy::unwrap_used)]
 
 mod support;
 

@@ -1,4 +1,6 @@
 //! CRL and OCSP parsing and validation against the test PKI's real output.
+// Tests and benchmarks unwrap: a failure is the test failing, with its message.
+#![allow(clippy::unwrap_used)]
 
 use medmij_testpki::hierarchy::Hierarchy;
 use medmij_testpki::init::{init, InitOptions};

@@ -1,4 +1,7 @@
-#![allow(clippy::cloned_ref_to_slice_refs)] // `&[x.clone()]` reads better in these tables
+#![allow(clippy::cloned_ref_to_slice_refs)]
+// `&[x.clone()]` reads better in these tables
+// Tests and benchmarks unwrap: a failure is the test failing, with its message.
+#![allow(clippy::unwrap_used)]
 //! Soft- and hard-fail with CRL/OCSP servers that are down, slow, trickling or return garbage;
 //! one fetch for many concurrent checks; stapled responses; caches.
 

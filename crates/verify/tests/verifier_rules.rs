@@ -2,6 +2,8 @@
 //! (not the project's test PKI): a look-alike of the real G1 root, an expired anchor with a
 //! cross-signed second path, an anchor past its cut-off with another path, wildcard and
 //! keyCertSign leaves, a server peer checked without a hostname, brainpool keys.
+// Tests and benchmarks unwrap: a failure is the test failing, with its message.
+#![allow(clippy::unwrap_used)]
 
 mod support;
 

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 /// The subcommands.
 #[derive(clap::Subcommand, Debug)]
-pub enum AnchorsCommand {
+pub(crate) enum AnchorsCommand {
     /// Download each pinned anchor from its publication address into DIR (PEM).
     Fetch {
         #[command(flatten)]
@@ -29,7 +29,7 @@ pub enum AnchorsCommand {
 }
 
 /// Runs an anchors subcommand.
-pub fn run(cmd: AnchorsCommand) -> anyhow::Result<u8> {
+pub(crate) fn run(cmd: AnchorsCommand) -> anyhow::Result<u8> {
     match cmd {
         AnchorsCommand::Fetch { profile, dir, urls } => {
             let profile = profile.load()?;

@@ -1,10 +1,10 @@
 //! One module per subcommand; each parses its arguments and calls the libraries.
 
-pub mod anchors;
-pub mod pki;
-pub mod requirements;
-pub mod verify;
-pub mod whitelist;
+pub(crate) mod anchors;
+pub(crate) mod pki;
+pub(crate) mod requirements;
+pub(crate) mod verify;
+pub(crate) mod whitelist;
 
 use anyhow::Context;
 use medmij_core::Profile;
@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 /// `--profile NAME` / `--profile-file FILE`, shared by every command that judges.
 #[derive(clap::Args, Clone, Debug)]
-pub struct ProfileArgs {
+pub(crate) struct ProfileArgs {
     /// Built-in profile: medmij-2025 (default) or medmij-2022.
     #[arg(long, value_name = "NAME", default_value = medmij_core::profile::DEFAULT_PROFILE, conflicts_with = "profile_file")]
     pub profile: String,
@@ -23,7 +23,7 @@ pub struct ProfileArgs {
 
 impl ProfileArgs {
     /// Loads the selected profile.
-    pub fn load(&self) -> anyhow::Result<Profile> {
+    pub(crate) fn load(&self) -> anyhow::Result<Profile> {
         match &self.profile_file {
             Some(f) => Profile::from_file(f).context("--profile-file"),
             None => Profile::builtin(&self.profile).context("--profile"),
@@ -33,7 +33,7 @@ impl ProfileArgs {
 
 /// Output formats.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// For people.
     Text,
     /// Machine-readable.

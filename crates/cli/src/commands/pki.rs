@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 /// The subcommands.
 #[derive(clap::Subcommand, Debug)]
-pub enum PkiCommand {
+pub(crate) enum PkiCommand {
     /// Create a test PKI with its catalogue of good and bad certificates.
     Init(InitArgs),
     /// Issue a node certificate for given hostnames, role and hierarchy.
@@ -29,7 +29,7 @@ pub enum PkiCommand {
 
 /// `pki init`.
 #[derive(clap::Args, Debug)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// Directory to create (must not exist or be empty, unless --force).
     #[arg(long)]
     dir: PathBuf,
@@ -63,7 +63,7 @@ fn parse_hier_style(s: &str) -> Result<(Hierarchy, KeyStyle), String> {
 
 /// `pki issue`.
 #[derive(clap::Args, Debug)]
-pub struct IssueArgs {
+pub(crate) struct IssueArgs {
     /// The PKI directory.
     #[arg(long)]
     dir: PathBuf,
@@ -97,7 +97,7 @@ fn parse_role(s: &str) -> Result<Role, String> {
 
 /// `pki revoke`.
 #[derive(clap::Args, Debug)]
-pub struct RevokeArgs {
+pub(crate) struct RevokeArgs {
     /// The PKI directory.
     #[arg(long)]
     dir: PathBuf,
@@ -117,7 +117,7 @@ pub struct RevokeArgs {
 
 /// `pki csr`.
 #[derive(clap::Args, Debug)]
-pub struct CsrArgs {
+pub(crate) struct CsrArgs {
     /// SAN dNSName (repeatable); the first is also the CN.
     #[arg(long = "hostname", required = true)]
     hostnames: Vec<String>,
@@ -158,7 +158,7 @@ fn parse_key(s: &str) -> Result<KeyAlg, String> {
 
 /// `pki serve`.
 #[derive(clap::Args, Debug)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// The PKI directory.
     #[arg(long)]
     dir: PathBuf,
@@ -168,7 +168,7 @@ pub struct ServeArgs {
 }
 
 /// Runs a `pki` subcommand.
-pub fn run(cmd: PkiCommand) -> anyhow::Result<u8> {
+pub(crate) fn run(cmd: PkiCommand) -> anyhow::Result<u8> {
     match cmd {
         PkiCommand::Init(a) => run_init(a),
         PkiCommand::Issue(a) => {

@@ -7,7 +7,7 @@ use serde_json::json;
 
 /// Arguments.
 #[derive(clap::Args, Debug)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(flatten)]
     profile: ProfileArgs,
     /// Output format.
@@ -16,7 +16,7 @@ pub struct Args {
 }
 
 /// Runs the command.
-pub fn run(args: Args) -> anyhow::Result<u8> {
+pub(crate) fn run(args: Args) -> anyhow::Result<u8> {
     let profile = args.profile.load()?;
     let out = match args.format {
         Format::Json => serde_json::to_string_pretty(&to_json(&profile))? + "\n",

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 /// Output formats of `verify`.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum VerifyFormat {
+pub(crate) enum VerifyFormat {
     /// For people.
     Text,
     /// Machine-readable (schema `medmij-tls/verify/1`).
@@ -31,7 +31,7 @@ const EXIT_REFUSED: u8 = 1;
 
 /// Which traffic a certificate is for.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RoleArg {
+pub(crate) enum RoleArg {
     /// Node to node (PKIoverheid private, whitelist, no wildcards).
     Backchannel,
     /// Browser-facing (public CA).
@@ -40,7 +40,7 @@ pub enum RoleArg {
 
 /// Which side presented the certificate.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PeerArg {
+pub(crate) enum PeerArg {
     /// The server we connect to.
     Server,
     /// A client that connects to us.
@@ -71,7 +71,7 @@ pub enum FailModeArg {
 
 /// Which certificates are revocation-checked.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DepthArg {
+pub(crate) enum DepthArg {
     /// The leaf only.
     Leaf,
     /// Every certificate below the anchor.
@@ -118,7 +118,7 @@ impl From<FailModeArg> for FailMode {
 
 /// Arguments.
 #[derive(clap::Args, Debug)]
-pub struct Args {
+pub(crate) struct Args {
     /// Which traffic the certificate is for.
     #[arg(long, value_enum)]
     role: RoleArg,
@@ -173,7 +173,7 @@ pub struct Args {
 }
 
 /// Runs the command.
-pub fn run(a: Args) -> anyhow::Result<u8> {
+pub(crate) fn run(a: Args) -> anyhow::Result<u8> {
     let profile = a.profile.load()?;
     let environment = Environment::from(a.environment);
     let now = match &a.at {

@@ -7,7 +7,7 @@ use medmij_verify::whitelist::{Source, Store, WhitelistError};
 use std::path::{Path, PathBuf};
 
 /// An HTTP client trusting only the CA certificates in `pem` for https:// (a private whitelist host).
-pub fn client_with_roots(pem: &Path, timeout_secs: f64) -> anyhow::Result<HttpClient> {
+pub(crate) fn client_with_roots(pem: &Path, timeout_secs: f64) -> anyhow::Result<HttpClient> {
     let roots = medmij_verify::anchors::read_certificates(pem)
         .with_context(|| "--whitelist-ca".to_string())?;
     Ok(HttpClient::new(
@@ -25,7 +25,7 @@ pub fn client_with_roots(pem: &Path, timeout_secs: f64) -> anyhow::Result<HttpCl
 /// Where the whitelist's last good copy is kept, and whether a lower Volgnummer may replace it:
 /// what the gateway does, so the CLI judges with the same list a node would.
 #[derive(clap::Args, Clone, Debug, Default)]
-pub struct StateArgs {
+pub(crate) struct StateArgs {
     /// Keep the last good whitelist here (default: $XDG_STATE_HOME/medmij-tls, else
     /// ~/.local/state/medmij-tls). A list with a lower Volgnummer than the one kept is refused.
     #[arg(long, value_name = "DIR")]
@@ -41,7 +41,7 @@ pub struct StateArgs {
 
 impl StateArgs {
     /// The file the last good copy of `source` is kept in, if any.
-    pub fn persist_path(&self, source: &str) -> Option<PathBuf> {
+    pub(crate) fn persist_path(&self, source: &str) -> Option<PathBuf> {
         if self.no_state {
             return None;
         }
@@ -64,7 +64,7 @@ impl StateArgs {
     }
 
     /// A store for `source` with this state.
-    pub fn store(&self, source: &str, http: HttpClient) -> Store {
+    pub(crate) fn store(&self, source: &str, http: HttpClient) -> Store {
         Store::new(
             Source::parse(source),
             http,
@@ -76,7 +76,7 @@ impl StateArgs {
 
 /// Loads the list a node would use: the source's, or when the source cannot be read (or would
 /// roll back) the last good copy, said on stderr. No list at all is an error.
-pub fn load_for_use(
+pub(crate) fn load_for_use(
     store: &Store,
     flag: &str,
 ) -> anyhow::Result<std::sync::Arc<medmij_verify::whitelist::Whitelist>> {
@@ -99,7 +99,7 @@ pub fn load_for_use(
 
 /// The subcommands.
 #[derive(clap::Subcommand, Debug)]
-pub enum WhitelistCommand {
+pub(crate) enum WhitelistCommand {
     /// Validate a whitelist and summarise it (exit 1 when it breaks the schema).
     Check {
         /// File or URL (e.g. https://stelselnode.medmij.nl/MedMij_Whitelist.xml?api=2).
@@ -126,7 +126,7 @@ pub enum WhitelistCommand {
 }
 
 /// Runs a whitelist subcommand.
-pub fn run(cmd: WhitelistCommand) -> anyhow::Result<u8> {
+pub(crate) fn run(cmd: WhitelistCommand) -> anyhow::Result<u8> {
     let client = |ca: &Option<PathBuf>| match ca {
         Some(p) => client_with_roots(p, medmij_verify::http::DEFAULT_TIMEOUT.as_secs_f64()),
         None => Ok(HttpClient::default()),

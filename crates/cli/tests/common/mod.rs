@@ -8,23 +8,23 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-pub fn bin() -> Command {
+pub(crate) fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_medmij-tls"))
 }
 
-pub fn run(args: &[&str]) -> Output {
+pub(crate) fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("running medmij-tls")
 }
 
-pub fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-pub fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -33,7 +33,7 @@ pub fn free_port() -> u16 {
 }
 
 /// `pki serve` as a child process, killed on drop.
-pub struct Server(pub Child);
+pub(crate) struct Server(pub Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -42,7 +42,7 @@ impl Drop for Server {
     }
 }
 
-pub fn start_server(dir: &Path) -> Server {
+pub(crate) fn start_server(dir: &Path) -> Server {
     let mut child = bin()
         .args(["pki", "serve", "--dir", dir.to_str().unwrap()])
         .stdout(Stdio::piped())
@@ -60,7 +60,7 @@ pub fn start_server(dir: &Path) -> Server {
     Server(child)
 }
 
-pub fn http_get(port: u16, path: &str) -> (u16, Vec<u8>) {
+pub(crate) fn http_get(port: u16, path: &str) -> (u16, Vec<u8>) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     write!(
@@ -76,13 +76,13 @@ pub fn http_get(port: u16, path: &str) -> (u16, Vec<u8>) {
     (status, buf[split + 4..].to_vec())
 }
 
-pub struct Pki {
+pub(crate) struct Pki {
     pub _tmp: tempfile::TempDir,
     pub dir: PathBuf,
     pub port: u16,
 }
 
-pub fn init_pki(extra: &[&str]) -> Pki {
+pub(crate) fn init_pki(extra: &[&str]) -> Pki {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("pki");
     let port = free_port();

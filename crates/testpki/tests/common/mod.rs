@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// A fresh PKI in a temp dir; P-256 everywhere except the hierarchies listed as RSA.
-pub fn fresh_pki(rsa_for: &[Hierarchy], base_url: &str) -> (tempfile::TempDir, PathBuf, Catalogue) {
+pub(crate) fn fresh_pki(
+    rsa_for: &[Hierarchy],
+    base_url: &str,
+) -> (tempfile::TempDir, PathBuf, Catalogue) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("pki");
     let mut opts = InitOptions {
@@ -25,12 +28,12 @@ pub fn fresh_pki(rsa_for: &[Hierarchy], base_url: &str) -> (tempfile::TempDir, P
 }
 
 /// Fails loudly when a tool the test needs is missing (CI installs it; see scripts/test).
-pub fn require_tool(tool: &str) {
+pub(crate) fn require_tool(tool: &str) {
     let ok = Command::new(tool).arg("version").output().is_ok();
     assert!(ok, "`{tool}` is required by this test and was not found on PATH: run scripts/test, which installs it");
 }
 
-pub fn openssl(args: &[&str], cwd: &Path) -> (bool, String) {
+pub(crate) fn openssl(args: &[&str], cwd: &Path) -> (bool, String) {
     let out = Command::new("openssl")
         .args(args)
         .current_dir(cwd)
@@ -45,7 +48,7 @@ pub fn openssl(args: &[&str], cwd: &Path) -> (bool, String) {
 }
 
 /// Reserves a loopback port (bind to port 0, read it, release it).
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -2,7 +2,7 @@
 //! misbehaving HTTP servers (down, slow, garbage, counting) for the soft/hard-fail tests.
 #![allow(dead_code)]
 
-pub mod openssl;
+pub(crate) mod openssl;
 
 use medmij_core::{Environment, Profile};
 use medmij_testpki::catalogue::Catalogue;
@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub struct LivePki {
+pub(crate) struct LivePki {
     pub _tmp: tempfile::TempDir,
     pub dir: PathBuf,
     pub cat: Catalogue,
@@ -29,7 +29,7 @@ pub struct LivePki {
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -38,7 +38,7 @@ pub fn free_port() -> u16 {
 }
 
 /// A P-256 test PKI (G4 optionally RSA-PSS) with `pki serve` running in-process.
-pub fn live_pki(rsa_g4: bool) -> LivePki {
+pub(crate) fn live_pki(rsa_g4: bool) -> LivePki {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("pki");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -78,7 +78,7 @@ pub fn live_pki(rsa_g4: bool) -> LivePki {
     }
 }
 
-pub fn anchors(pki: &LivePki) -> TrustStore {
+pub(crate) fn anchors(pki: &LivePki) -> TrustStore {
     let profile = Profile::default_profile();
     TrustStore::load(
         &profile,
@@ -92,7 +92,7 @@ pub fn anchors(pki: &LivePki) -> TrustStore {
     .unwrap()
 }
 
-pub fn engine(policy: Policy) -> Arc<Engine> {
+pub(crate) fn engine(policy: Policy) -> Arc<Engine> {
     Arc::new(Engine::new(
         policy,
         HttpClient::new(Duration::from_secs(2), 1 << 24, None),
@@ -100,11 +100,11 @@ pub fn engine(policy: Policy) -> Arc<Engine> {
     ))
 }
 
-pub fn verifier(pki: &LivePki, policy: Policy) -> Verifier {
+pub(crate) fn verifier(pki: &LivePki, policy: Policy) -> Verifier {
     Verifier::new(anchors(pki), engine(policy))
 }
 
-pub fn chain(pki: &LivePki, id: &str) -> Vec<Vec<u8>> {
+pub(crate) fn chain(pki: &LivePki, id: &str) -> Vec<Vec<u8>> {
     let e = pki.cat.entry(id).unwrap();
     medmij_testpki::store::pem_blocks(
         &std::fs::read_to_string(pki.dir.join(&e.chain)).unwrap(),
@@ -113,13 +113,13 @@ pub fn chain(pki: &LivePki, id: &str) -> Vec<Vec<u8>> {
     .unwrap()
 }
 
-pub fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 /// How a fake HTTP server misbehaves.
 #[derive(Clone)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// Accepts, reads, never answers.
     Silent,
     /// Answers 200 with bytes that are not DER.
@@ -131,7 +131,7 @@ pub enum Mode {
 }
 
 /// A loopback HTTP server that misbehaves as told; returns (port, request counter).
-pub fn fake_server(mode: Mode) -> (u16, Arc<AtomicUsize>) {
+pub(crate) fn fake_server(mode: Mode) -> (u16, Arc<AtomicUsize>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let count = Arc::new(AtomicUsize::new(0));

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 /// Runs openssl in `dir`; panics with its output when it fails (openssl is required: scripts/test
 /// installs it, and a missing tool fails loudly).
-pub fn openssl(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn openssl(dir: &Path, args: &[&str]) -> String {
     let o = Command::new("openssl")
         .args(args)
         .current_dir(dir)
@@ -30,7 +30,7 @@ pub fn openssl(dir: &Path, args: &[&str]) -> String {
 }
 
 /// DER of the first PEM block in `path`.
-pub fn pem_der(path: &Path) -> Vec<u8> {
+pub(crate) fn pem_der(path: &Path) -> Vec<u8> {
     let text = std::fs::read_to_string(path).unwrap();
     let label = if text.contains("X509 CRL") {
         "X509 CRL"
@@ -42,7 +42,7 @@ pub fn pem_der(path: &Path) -> Vec<u8> {
 
 /// A CA made with openssl: a root (`name`.pem/.key) that signs leaves and CRLs through
 /// `openssl ca`.
-pub struct OpensslCa {
+pub(crate) struct OpensslCa {
     pub dir: PathBuf,
     pub name: String,
     pub subject: String,
@@ -50,7 +50,7 @@ pub struct OpensslCa {
 
 impl OpensslCa {
     /// A self-signed P-256 root with `subject` (openssl's `-subj` form), valid `days`.
-    pub fn new(dir: &Path, name: &str, subject: &str, days: u32) -> OpensslCa {
+    pub(crate) fn new(dir: &Path, name: &str, subject: &str, days: u32) -> OpensslCa {
         Self::with_key(
             dir,
             name,
@@ -61,7 +61,13 @@ impl OpensslCa {
     }
 
     /// As [`OpensslCa::new`] with the root key made by these `openssl req` options.
-    pub fn with_key(dir: &Path, name: &str, subject: &str, days: u32, key: &[&str]) -> OpensslCa {
+    pub(crate) fn with_key(
+        dir: &Path,
+        name: &str,
+        subject: &str,
+        days: u32,
+        key: &[&str],
+    ) -> OpensslCa {
         let dir = dir.join(name);
         std::fs::create_dir_all(dir.join("newcerts")).unwrap();
         let days = days.to_string();
@@ -96,7 +102,7 @@ impl OpensslCa {
     }
 
     /// The root certificate's path.
-    pub fn cert(&self) -> PathBuf {
+    pub(crate) fn cert(&self) -> PathBuf {
         self.dir.join("ca.pem")
     }
 
@@ -113,7 +119,7 @@ impl OpensslCa {
     /// Issues a leaf `cn` with `extensions` (openssl extfile lines); returns the PEM path.
     /// `days` may be negative to make the leaf valid from the past only via `-days` (openssl
     /// counts from now).
-    pub fn issue(&self, cn: &str, extensions: &str, days: u32) -> PathBuf {
+    pub(crate) fn issue(&self, cn: &str, extensions: &str, days: u32) -> PathBuf {
         let key = format!("{cn}.key");
         let csr = format!("{cn}.csr");
         let ext = format!("{cn}.ext");
@@ -150,7 +156,7 @@ impl OpensslCa {
     }
 
     /// Revokes the certificate at `pem` in the CA database (no CRL yet).
-    pub fn revoke(&self, pem: &Path, reason: &str) {
+    pub(crate) fn revoke(&self, pem: &Path, reason: &str) {
         self.config("");
         openssl(
             &self.dir,
@@ -168,7 +174,7 @@ impl OpensslCa {
 
     /// A CRL from the current database with `crl_ext` (openssl config lines under crlExtensions,
     /// e.g. an issuingDistributionPoint), valid `hours`. Returns DER.
-    pub fn crl(&self, crl_ext: &str, hours: u32) -> Vec<u8> {
+    pub(crate) fn crl(&self, crl_ext: &str, hours: u32) -> Vec<u8> {
         self.config(crl_ext);
         let hours = hours.to_string();
         let out = self.dir.join("out.crl.pem");
@@ -191,14 +197,14 @@ impl OpensslCa {
     }
 
     /// Sets the cRLNumber the next CRL gets.
-    pub fn set_crl_number(&self, n: u64) {
+    pub(crate) fn set_crl_number(&self, n: u64) {
         std::fs::write(self.dir.join("crlnumber"), format!("{n:02X}\n")).unwrap();
     }
 }
 
 /// What a route answers.
 #[derive(Clone, Debug)]
-pub enum Answer {
+pub(crate) enum Answer {
     /// 200 with this body.
     Body(Vec<u8>),
     /// This status, empty body.
@@ -209,14 +215,14 @@ pub enum Answer {
 
 /// A loopback HTTP/1.1 server answering per path (query ignored, prefix match on `/ocsp`
 /// style paths via the longest registered prefix); unknown paths get 404.
-pub struct Routes {
+pub(crate) struct Routes {
     pub port: u16,
     map: Arc<Mutex<HashMap<String, Answer>>>,
     pub hits: Arc<Mutex<Vec<String>>>,
 }
 
 impl Routes {
-    pub fn start() -> Routes {
+    pub(crate) fn start() -> Routes {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         let map: Arc<Mutex<HashMap<String, Answer>>> = Default::default();
@@ -259,15 +265,15 @@ impl Routes {
         Routes { port, map, hits }
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    pub fn set(&self, path: &str, a: Answer) {
+    pub(crate) fn set(&self, path: &str, a: Answer) {
         self.map.lock().unwrap().insert(path.into(), a);
     }
 
-    pub fn hits(&self, prefix: &str) -> usize {
+    pub(crate) fn hits(&self, prefix: &str) -> usize {
         self.hits
             .lock()
             .unwrap()
