@@ -12,6 +12,7 @@ pub mod der_time;
 pub mod evidence;
 pub mod http;
 pub mod ocsp;
+pub mod oids;
 pub mod refusal;
 pub mod report;
 pub mod revocation;

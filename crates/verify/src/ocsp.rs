@@ -13,18 +13,16 @@ use x509_ocsp::{
     BasicOcspResponse, CertStatus, OcspRequest, OcspResponse, OcspResponseStatus, ResponderId,
 };
 
-/// Clock skew tolerated on thisUpdate/nextUpdate.
+/// Clock skew tolerated on thisUpdate/nextUpdate: five minutes, the usual allowance for
+/// unsynchronised clocks (as in Kerberos and most OCSP clients).
 pub const SKEW_SECONDS: i64 = 300;
 /// How long a response without nextUpdate is used after its thisUpdate (RFC 6960 §4.2.2.1 leaves
 /// it to the client).
 pub const MAX_AGE_WITHOUT_NEXT_UPDATE: i64 = 3600;
-const OID_SHA1: &str = "1.3.14.3.2.26";
-const OID_SHA256: &str = "2.16.840.1.101.3.4.2.1";
-const OID_SHA384: &str = "2.16.840.1.101.3.4.2.2";
-const OID_SHA512: &str = "2.16.840.1.101.3.4.2.3";
-/// id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1).
-const OID_OCSP_NOCHECK: &str = "1.3.6.1.5.5.7.48.1.5";
-const OID_KP_OCSP_SIGNING: &str = "1.3.6.1.5.5.7.3.9";
+use crate::oids::{KP_OCSP_SIGNING as OID_KP_OCSP_SIGNING, OCSP_NOCHECK as OID_OCSP_NOCHECK};
+use crate::oids::{
+    SHA1 as OID_SHA1, SHA256 as OID_SHA256, SHA384 as OID_SHA384, SHA512 as OID_SHA512,
+};
 
 /// A certificate and its issuer, the pieces OCSP needs.
 #[derive(Clone, Debug)]
@@ -170,7 +168,7 @@ pub fn validate(response_der: &[u8], subject: &Subject<'_>, now: i64) -> Result<
     let bytes = resp
         .response_bytes
         .ok_or_else(|| OcspError::Malformed("successful response without responseBytes".into()))?;
-    if bytes.response_type.to_string() != "1.3.6.1.5.5.7.48.1.1" {
+    if bytes.response_type.to_string() != crate::oids::OCSP_BASIC {
         return Err(OcspError::Malformed(format!(
             "response type {} is not id-pkix-ocsp-basic",
             bytes.response_type

@@ -119,9 +119,16 @@ impl Default for Policy {
             crl: FailMode::Hard,
             ocsp: FailMode::Soft,
             order: vec![Mechanism::Ocsp, Mechanism::Crl],
+            // Decision 4.5 checks the whole chain: an intermediate can be revoked too.
             depth: Depth::Chain,
+            // One hour past nextUpdate: the profiles' crl_grace_seconds (a CA publishing its next
+            // CRL a little late should not cut off the network; RFC 5280 §5.1.2.5 leaves it to
+            // the relying party).
             crl_grace: 3600,
+            // Re-fetch an hour before nextUpdate: PKIoverheid CAs publish the next CRL well
+            // before the current one expires (at least every 48 h, valid longer).
             refresh_before: 3600,
+            // See http::DEFAULT_MAX_BYTES: far above any real CRL.
             max_crl_bytes: crate::http::DEFAULT_MAX_BYTES as usize,
             cache_dir: None,
             ocsp_get_max: 255,

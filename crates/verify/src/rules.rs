@@ -4,6 +4,7 @@
 //! Each returns `None` when the certificate passes, or the refusal code with a message saying
 //! what was seen. Which requirement a code belongs to is [`Code::requirement`]'s business.
 
+use crate::oids;
 use crate::refusal::Code;
 use medmij_core::ncsc::{self, CertKey, Confidence, Item, Level, NcscVersion};
 use medmij_core::wire::NamedGroup;
@@ -99,20 +100,20 @@ pub fn cert_key(c: &X509Certificate<'_>) -> CertKey {
                 .map(|o| o.to_id_string())
                 .unwrap_or_default();
             let group = match curve.as_str() {
-                "1.2.840.10045.3.1.7" => NamedGroup::SECP256R1,
-                "1.3.132.0.34" => NamedGroup::SECP384R1,
-                "1.3.132.0.35" => NamedGroup::SECP521R1,
-                "1.3.132.0.33" => NamedGroup::SECP224R1,
-                "1.3.36.3.3.2.8.1.1.7" => NamedGroup::BRAINPOOLP256R1,
-                "1.3.36.3.3.2.8.1.1.11" => NamedGroup::BRAINPOOLP384R1,
-                "1.3.36.3.3.2.8.1.1.13" => NamedGroup::BRAINPOOLP512R1,
+                oids::CURVE_P256 => NamedGroup::SECP256R1,
+                oids::CURVE_P384 => NamedGroup::SECP384R1,
+                oids::CURVE_P521 => NamedGroup::SECP521R1,
+                oids::CURVE_P224 => NamedGroup::SECP224R1,
+                oids::CURVE_BRAINPOOL_P256 => NamedGroup::BRAINPOOLP256R1,
+                oids::CURVE_BRAINPOOL_P384 => NamedGroup::BRAINPOOLP384R1,
+                oids::CURVE_BRAINPOOL_P512 => NamedGroup::BRAINPOOLP512R1,
                 _ => return CertKey::Other,
             };
             CertKey::Ec { curve: group }
         }
         Ok(PublicKey::DSA(_)) => CertKey::Dsa { bits: 0 },
-        _ if alg == "1.3.101.112" => CertKey::Ed25519,
-        _ if alg == "1.3.101.113" => CertKey::Ed448,
+        _ if alg == oids::ED25519 => CertKey::Ed25519,
+        _ if alg == oids::ED448 => CertKey::Ed448,
         _ => CertKey::Other,
     }
 }

@@ -113,7 +113,7 @@ pub fn verify(
         .parameters
         .as_ref()
         .and_then(|p| p.as_oid().ok())
-        .map(|o| o.to_id_string() == "1.3.132.0.34")
+        .map(|o| o.to_id_string() == crate::oids::CURVE_P384)
         .unwrap_or(false);
     let alg = algorithm(alg_id, p384)?;
     UnparsedPublicKey::new(alg, spki.subject_public_key.data.as_ref())

@@ -737,7 +737,7 @@ pub fn ocsp_urls(c: &X509Certificate<'_>) -> Vec<String> {
     for ext in c.extensions() {
         if let ParsedExtension::AuthorityInfoAccess(aia) = ext.parsed_extension() {
             for ad in &aia.accessdescs {
-                if ad.access_method.to_id_string() == "1.3.6.1.5.5.7.48.1" {
+                if ad.access_method.to_id_string() == crate::oids::AD_OCSP {
                     if let GeneralName::URI(u) = &ad.access_location {
                         out.push(u.to_string());
                     }
