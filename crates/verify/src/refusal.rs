@@ -1,6 +1,7 @@
 //! Why a certificate is refused: typed, tied to a requirement, mapped to one TLS alert.
 
 use medmij_core::checks::Check;
+use medmij_core::outcome::{Finding, Status};
 use medmij_core::RequirementId;
 use rustls::CertificateError;
 use serde::Serialize;
@@ -134,6 +135,20 @@ impl Warning {
             requirement,
             message: message.into(),
         }
+    }
+}
+
+impl Warning {
+    /// As a [`Finding`] of the outcome model (status warning).
+    pub fn to_finding(&self) -> Option<Finding> {
+        Finding::of(self.check, Status::Warning, self.message.clone())
+    }
+}
+
+impl Refusal {
+    /// As a [`Finding`] of the outcome model (status fail).
+    pub fn to_finding(&self) -> Option<Finding> {
+        Finding::of(self.check, Status::Fail, self.message.clone())
     }
 }
 
