@@ -41,10 +41,12 @@ pub struct IssueRequest {
     pub hostnames: Vec<String>,
     /// Folder name under `certs/` (default: first hostname).
     pub name: Option<String>,
-    /// Validity in days from now.
+    /// Validity in days from `at`.
     pub days: u32,
     /// Key style (RSA with the hierarchy's real size, or P-256).
     pub key_style: KeyStyle,
+    /// When it is issued (the CLI: now; tests: a fixed clock).
+    pub at: OffsetDateTime,
 }
 
 /// Paths of an issued certificate (absolute).
@@ -99,7 +101,7 @@ pub fn issue(dir: &PkiDir, req: &IssueRequest) -> Result<Issued> {
         reason: "no randomness".into(),
     })?;
     serial[0] = (serial[0] & 0x7f) | 0x40;
-    let now = OffsetDateTime::now_utc();
+    let now = req.at;
     let leaf = leaf_template(
         h,
         req.hostnames.clone(),

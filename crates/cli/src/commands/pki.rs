@@ -182,6 +182,7 @@ pub(crate) fn run(cmd: PkiCommand) -> anyhow::Result<u8> {
                     name: a.name,
                     days: a.days,
                     key_style: a.key_alg,
+                    at: time::OffsetDateTime::now_utc(),
                 },
             )
             .with_context(|| format!("--dir {}", a.dir.display()))?;
