@@ -55,8 +55,15 @@ impl StateArgs {
                         .map(|h| PathBuf::from(h).join(".local/state/medmij-tls"))
                 })
         })?;
-        // One file per source, so two lists (test and production) never roll each other back.
-        let h = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, source.as_bytes());
+        // One file per source, so two lists (test and production) never roll each other back;
+        // a file is named by its absolute path (`whitelist.xml` in two directories is two lists).
+        let key = match Source::parse(source) {
+            Source::File(p) => std::fs::canonicalize(&p)
+                .map(|c| c.display().to_string())
+                .unwrap_or_else(|_| source.to_string()),
+            Source::Url(u) => u,
+        };
+        let h = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, key.as_bytes());
         Some(dir.join(format!(
             "whitelist-{}.xml",
             medmij_core::hex::encode(&h.as_ref()[..8])

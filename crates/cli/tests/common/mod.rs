@@ -9,7 +9,16 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 pub(crate) fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_medmij-tls"))
+    // Whitelist state goes to a directory of this test run, never the user's ~/.local/state.
+    static STATE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let state = STATE.get_or_init(|| {
+        let d = std::env::temp_dir().join(format!("medmij-tls-test-state-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&d);
+        d
+    });
+    let mut c = Command::new(env!("CARGO_BIN_EXE_medmij-tls"));
+    c.env("XDG_STATE_HOME", state);
+    c
 }
 
 pub(crate) fn run(args: &[&str]) -> Output {
