@@ -513,7 +513,18 @@ fn devices_fifos_and_oversized_inputs_are_refused_at_once() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("at most 10"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("more than 10"), "{}", stderr(&o));
+    // A 16 MiB file of certificates is refused as fast, without parsing all of it.
+    let huge = pki._tmp.path().join("huge.pem");
+    let copies = (16 * 1024 * 1024 - 1) / one.len();
+    std::fs::write(&huge, one.repeat(copies)).unwrap();
+    let t = Instant::now();
+    let o = bin()
+        .args(base(&["--trust-anchor", &root], huge.to_str().unwrap()))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
 }
 
 #[test]

@@ -160,6 +160,12 @@ fn pem_problem(e: &rustls_pki_types::pem::Error) -> String {
 /// Every certificate in PEM text, or the single DER certificate. Errors say which certificate
 /// and what is wrong with it in words.
 pub fn certificates_from_bytes(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    certificates_from_bytes_at_most(bytes, usize::MAX)
+}
+
+/// As [`certificates_from_bytes`], stopping after `max` + 1 certificates: a caller with a count
+/// limit (a peer chain) learns the limit was passed without parsing the rest of a huge file.
+pub fn certificates_from_bytes_at_most(bytes: &[u8], max: usize) -> Result<Vec<Vec<u8>>, String> {
     use rustls_pki_types::pem::PemObject;
     if bytes.first() == Some(&0x30) {
         if let Some(why) = der_problem(bytes) {
@@ -168,7 +174,10 @@ pub fn certificates_from_bytes(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
         return Ok(vec![bytes.to_vec()]);
     }
     let mut out = Vec::new();
-    for (i, c) in CertificateDer::pem_slice_iter(bytes).enumerate() {
+    for (i, c) in CertificateDer::pem_slice_iter(bytes)
+        .enumerate()
+        .take(max.saturating_add(1))
+    {
         let c = c.map_err(|e| format!("PEM block {}: {}", i + 1, pem_problem(&e)))?;
         if let Some(why) = der_problem(c.as_ref()) {
             return Err(format!("certificate {}: {why}", i + 1));

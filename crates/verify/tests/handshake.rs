@@ -315,6 +315,18 @@ fn backchannel_configs_never_resume_so_every_session_is_checked_again() {
             "control {i}: default session settings should resume past the whitelist: {ce:?} {se:?} {kind:?}"
         );
     }
+    // Each side alone closes the hole: a policy server never resumes a default client (it
+    // issued no ticket it could accept), a policy client never offers a default server a session.
+    for (name, sc, cc) in [
+        ("policy server", &server, &dc),
+        ("policy client", &ds, &client),
+    ] {
+        let (ce, se, kind) = handshake_with(sc, cc, server_host);
+        assert!(
+            (ce.is_some() || se.is_some()) && kind != Some(rustls::HandshakeKind::Resumed),
+            "{name}: {ce:?} {se:?} {kind:?}"
+        );
+    }
     for i in 0..3 {
         let (ce, se, _) = handshake_with(&server, &client, server_host);
         assert!(
