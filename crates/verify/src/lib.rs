@@ -12,14 +12,21 @@ pub mod der_time;
 pub mod evidence;
 pub mod http;
 pub mod ocsp;
-pub mod oids;
+mod oids;
 pub mod refusal;
 pub mod report;
 pub mod revocation;
 pub mod rules;
 pub mod sigverify;
-pub mod singleflight;
+mod singleflight;
 pub mod tls;
 pub mod tls_policy;
 pub mod verifier;
 pub mod whitelist;
+
+// The types every caller starts from, at the crate root.
+pub use builder::{BuildError, Channel, VerifierBuilder};
+pub use refusal::{Alert, Code, Refusal, Warning};
+pub use report::VerifyReport;
+pub use tls_policy::{Strictness, TlsPolicy};
+pub use verifier::{Peer, Verdict, Verifier};

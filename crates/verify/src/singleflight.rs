@@ -7,7 +7,7 @@ use std::sync::{Arc, Condvar, Mutex};
 type Slot<V> = Arc<(Mutex<Option<V>>, Condvar)>;
 
 /// Deduplicates concurrent calls by key.
-pub struct SingleFlight<V: Clone> {
+pub(crate) struct SingleFlight<V: Clone> {
     inflight: Mutex<HashMap<String, Slot<V>>>,
 }
 
@@ -22,7 +22,7 @@ impl<V: Clone> Default for SingleFlight<V> {
 impl<V: Clone> SingleFlight<V> {
     /// Runs `f` for `key` unless another thread is already running it; then waits for and
     /// returns that thread's result.
-    pub fn run(&self, key: &str, f: impl FnOnce() -> V) -> V {
+    pub(crate) fn run(&self, key: &str, f: impl FnOnce() -> V) -> V {
         let (slot, leader) = {
             let mut map = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
             match map.get(key) {
