@@ -164,6 +164,241 @@ fn anchor_problem(a: &Anchor, now: i64) -> Option<(Code, String)> {
 }
 
 impl Verifier {
+    /// The server name (for a server peer) and the whitelist (core.tls.310 note): the peer's
+    /// hostname, or without one (an inbound client, a report on a chain file) its SAN dNSNames.
+    fn names_and_whitelist(
+        &self,
+        ee: &EndEntityCert<'_>,
+        peer: &Peer,
+        leaf_name: &str,
+        sans: &[String],
+    ) -> Vec<(Code, String)> {
+        let mut out = Vec::new();
+        match peer {
+            Peer::Server { hostname: Some(h) } => {
+                let name_ok = ServerName::try_from(h.as_str())
+                    .ok()
+                    .map(|n| ee.verify_is_valid_for_subject_name(&n).is_ok())
+                    .unwrap_or(false);
+                if !name_ok {
+                    out.push((
+                        Code::HostnameMismatch,
+                        format!(
+                            "`{leaf_name}` is not valid for `{h}` (SAN dNSNames: {})",
+                            sans.join(", ")
+                        ),
+                    ));
+                }
+                if self.has_whitelist() {
+                    match self.whitelist() {
+                        Some(w) if w.contains(h) => {}
+                        Some(w) => out.push((
+                            Code::NotWhitelisted,
+                            format!(
+                                "`{h}` is not on the whitelist (Volgnummer {})",
+                                w.volgnummer
+                            ),
+                        )),
+                        None => {
+                            out.push((Code::NotWhitelisted, "no valid whitelist is loaded".into()))
+                        }
+                    }
+                }
+            }
+            // No hostname to compare (a report on a chain file, an embedding that did not pass
+            // the name): with a whitelist configured, the SANs are checked as for an inbound
+            // peer, so leaving the name out never skips the whitelist.
+            Peer::Server { hostname: None } | Peer::Client => {
+                if self.has_whitelist() {
+                    match self.whitelist() {
+                        Some(w) if sans.iter().any(|s| w.contains(s)) => {}
+                        Some(w) => out.push((Code::NotWhitelisted, format!("none of the certificate's SAN dNSNames ({}) is on the whitelist (Volgnummer {})", sans.join(", "), w.volgnummer))),
+                        None => out.push((Code::NotWhitelisted, "no valid whitelist is loaded".into())),
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Revocation of the leaf and, with depth chain, of each intermediate, each against its
+    /// issuer up the validated path, within one budget for the chain (core.tls.309).
+    #[allow(clippy::too_many_arguments)]
+    fn revocation_of(
+        &self,
+        leaf: &X509Certificate<'_>,
+        used: &[(&[u8], X509Certificate<'_>)],
+        anchor: Option<&Anchor>,
+        anchor_cert: Option<&(&[u8], X509Certificate<'_>)>,
+        stapled: Option<&[u8]>,
+        now: i64,
+        evidence: &mut Vec<Evidence>,
+    ) -> Vec<(Code, String)> {
+        let mut out = Vec::new();
+        // Revocation: leaf, and with depth = chain each intermediate, each against its issuer:
+        // (subject, SPKI, may sign CRLs) of each issuer up the path.
+        let mut issuers: Vec<(&[u8], &[u8], bool)> = used
+            .iter()
+            .map(|(_, c)| (c.subject().as_raw(), c.public_key().raw, may_sign_crls(c)))
+            .collect();
+        if let Some(a) = anchor {
+            let crl_sign = anchor_cert
+                .as_ref()
+                .map(|(_, c)| may_sign_crls(c))
+                .unwrap_or(true);
+            issuers.push((&a.subject, &a.spki, crl_sign));
+        }
+        let mut subjects: Vec<&X509Certificate<'_>> = vec![&leaf];
+        if self.revocation.policy().depth == Depth::Chain {
+            subjects.extend(used.iter().map(|(_, c)| c));
+        }
+        let chain_budget = Budget::new(self.revocation.policy().chain_budget);
+        for (i, cert) in subjects.iter().enumerate() {
+            let Some(&(iname, ispki, crl_sign)) = issuers.get(i) else {
+                break;
+            };
+            let r = CertRef {
+                issuer_may_sign_crls: crl_sign,
+                name: common_name(cert),
+                serial: cert.raw_serial(),
+                crl_urls: crl_urls(cert),
+                ocsp_urls: ocsp_urls(cert),
+                issuer_name: iname,
+                issuer_spki: ispki,
+                is_ca: i > 0,
+            };
+            let staple = if i == 0 { stapled } else { None };
+            let decision = if self.from_memory {
+                self.revocation.check_cached(&r, staple, now, evidence)
+            } else {
+                self.revocation
+                    .check_within(&r, staple, now, evidence, chain_budget)
+            };
+            match decision {
+                Decision::Good => {}
+                Decision::Revoked(why) => {
+                    out.push((Code::Revoked, format!("`{}` is revoked: {why}", r.name)))
+                }
+                Decision::Unknown(why) => out.push((
+                    Code::RevocationUnknown,
+                    format!(
+                        "revocation status of `{}` unknown and the policy is hard-fail: {why}",
+                        r.name
+                    ),
+                )),
+            }
+        }
+        out
+    }
+
+    /// The validated path of the chain sent (rustls-webpki, with [`Verifier::path_problem`]
+    /// inside path building), from the path cache when the same bytes validated before and
+    /// nothing time-dependent changed; Err is the refusal.
+    #[allow(clippy::too_many_arguments)]
+    fn validated_path(
+        &self,
+        ee: &EndEntityCert<'_>,
+        end_entity: &[u8],
+        intermediates: &[&[u8]],
+        leaf: &X509Certificate<'_>,
+        parsed_inter: &[(&[u8], X509Certificate<'_>)],
+        leaf_name: &str,
+        now: i64,
+    ) -> Result<CachedPath, (Code, String)> {
+        let inter_der: Vec<CertificateDer<'_>> = intermediates
+            .iter()
+            .map(|d| CertificateDer::from(*d))
+            .collect();
+        // Checks on a candidate path, inside webpki's path building so that another path (through
+        // other intermediates, to another anchor) is tried when one fails: the allow-list, the
+        // anchor's own validity (webpki does not check it) and its cut-off date. The reason is
+        // kept here; webpki sees `CertDistrusted`, which outranks "unknown issuer" so it survives.
+        let path_refusal: std::cell::RefCell<Option<(Code, String)>> = Default::default();
+        let path_check = |path: &webpki::VerifiedPath<'_>| -> Result<(), webpki::Error> {
+            let found = self.path_problem(path, now);
+            match found {
+                None => Ok(()),
+                Some(r) => {
+                    path_refusal.borrow_mut().get_or_insert(r);
+                    Err(webpki::Error::CertDistrusted)
+                }
+            }
+        };
+        let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+            u64::try_from(now).unwrap_or(0),
+        ));
+        // A chain validated before (same bytes) within its validity window is not re-validated:
+        // the signatures cannot have changed. Times, anchor cut-offs, revocation and names are
+        // still checked on every call.
+        let key = path_key(end_entity, intermediates);
+        let cached = self
+            .path_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned()
+            .filter(|c| now >= c.not_before && now <= c.not_after)
+            .filter(|c| {
+                // The anchor's own validity and cut-off are time-dependent: a cached path whose
+                // anchor no longer passes is built again (another path may still be good).
+                self.anchors
+                    .by_spki_value(&c.anchor_spki)
+                    .is_none_or(|a| anchor_problem(a, now).is_none())
+            });
+        match cached {
+            Some(c) => Ok(c),
+            None => match ee.verify_for_usage(
+                webpki::ALL_VERIFICATION_ALGS,
+                &self.webpki_anchors,
+                &inter_der,
+                time,
+                KeyUsage::server_auth(),
+                None,
+                Some(&path_check),
+            ) {
+                Ok(p) => {
+                    let used: Vec<Vec<u8>> = p
+                        .intermediate_certificates()
+                        .map(|c| c.der().as_ref().to_vec())
+                        .collect();
+                    let (mut not_before, mut not_after) = (
+                        leaf.validity().not_before.timestamp(),
+                        leaf.validity().not_after.timestamp(),
+                    );
+                    for d in &used {
+                        if let Ok((_, c)) = X509Certificate::from_der(d) {
+                            not_before = not_before.max(c.validity().not_before.timestamp());
+                            not_after = not_after.min(c.validity().not_after.timestamp());
+                        }
+                    }
+                    let entry = CachedPath {
+                        used,
+                        anchor_spki: p.anchor().subject_public_key_info.as_ref().to_vec(),
+                        not_before,
+                        not_after,
+                    };
+                    let mut cache = self.path_cache.lock().unwrap_or_else(|p| p.into_inner());
+                    if cache.len() >= PATH_CACHE_MAX {
+                        cache.clear();
+                    }
+                    cache.insert(key, entry.clone());
+                    Ok(entry)
+                }
+                Err(e) => {
+                    let recorded = path_refusal.borrow_mut().take();
+                    let (code, msg) = match (&e, orphan(leaf, parsed_inter), recorded) {
+                        (webpki::Error::CertDistrusted, _, Some(r)) => r,
+                        (webpki::Error::UnknownIssuer | webpki::Error::InvalidSignatureForPublicKey, Some(missing), _) => {
+                            (Code::IncompleteChain, format!("the chain sent with `{leaf_name}` is incomplete: `{missing}` was not sent, so the certificates after it do not connect"))
+                        }
+                        _ => map_webpki(&e, leaf_name),
+                    };
+                    Err((code, msg))
+                }
+            },
+        }
+    }
+
     /// What is wrong with a candidate path webpki built (see `path_check` in `verify_inner`).
     fn path_problem(&self, path: &webpki::VerifiedPath<'_>, now: i64) -> Option<(Code, String)> {
         if let Some(list) = &self.intermediates {
@@ -405,98 +640,20 @@ impl Verifier {
                 return v;
             }
         };
-        let inter_der: Vec<CertificateDer<'_>> = intermediates
-            .iter()
-            .map(|d| CertificateDer::from(*d))
-            .collect();
-        // Checks on a candidate path, inside webpki's path building so that another path (through
-        // other intermediates, to another anchor) is tried when one fails: the allow-list, the
-        // anchor's own validity (webpki does not check it) and its cut-off date. The reason is
-        // kept here; webpki sees `CertDistrusted`, which outranks "unknown issuer" so it survives.
-        let path_refusal: std::cell::RefCell<Option<(Code, String)>> = Default::default();
-        let path_check = |path: &webpki::VerifiedPath<'_>| -> Result<(), webpki::Error> {
-            let found = self.path_problem(path, now);
-            match found {
-                None => Ok(()),
-                Some(r) => {
-                    path_refusal.borrow_mut().get_or_insert(r);
-                    Err(webpki::Error::CertDistrusted)
-                }
+        let path = match self.validated_path(
+            &ee,
+            end_entity,
+            intermediates,
+            &leaf,
+            &parsed_inter,
+            &leaf_name,
+            now,
+        ) {
+            Ok(p) => Some(p),
+            Err((code, msg)) => {
+                refuse(&mut v, code, msg);
+                None
             }
-        };
-        let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(
-            u64::try_from(now).unwrap_or(0),
-        ));
-        // A chain validated before (same bytes) within its validity window is not re-validated:
-        // the signatures cannot have changed. Times, anchor cut-offs, revocation and names are
-        // still checked on every call.
-        let key = path_key(end_entity, intermediates);
-        let cached = self
-            .path_cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-            .cloned()
-            .filter(|c| now >= c.not_before && now <= c.not_after)
-            .filter(|c| {
-                // The anchor's own validity and cut-off are time-dependent: a cached path whose
-                // anchor no longer passes is built again (another path may still be good).
-                self.anchors
-                    .by_spki_value(&c.anchor_spki)
-                    .is_none_or(|a| anchor_problem(a, now).is_none())
-            });
-        let path: Option<CachedPath> = match cached {
-            Some(c) => Some(c),
-            None => match ee.verify_for_usage(
-                webpki::ALL_VERIFICATION_ALGS,
-                &self.webpki_anchors,
-                &inter_der,
-                time,
-                KeyUsage::server_auth(),
-                None,
-                Some(&path_check),
-            ) {
-                Ok(p) => {
-                    let used: Vec<Vec<u8>> = p
-                        .intermediate_certificates()
-                        .map(|c| c.der().as_ref().to_vec())
-                        .collect();
-                    let (mut not_before, mut not_after) = (
-                        leaf.validity().not_before.timestamp(),
-                        leaf.validity().not_after.timestamp(),
-                    );
-                    for d in &used {
-                        if let Ok((_, c)) = X509Certificate::from_der(d) {
-                            not_before = not_before.max(c.validity().not_before.timestamp());
-                            not_after = not_after.min(c.validity().not_after.timestamp());
-                        }
-                    }
-                    let entry = CachedPath {
-                        used,
-                        anchor_spki: p.anchor().subject_public_key_info.as_ref().to_vec(),
-                        not_before,
-                        not_after,
-                    };
-                    let mut cache = self.path_cache.lock().unwrap_or_else(|p| p.into_inner());
-                    if cache.len() >= PATH_CACHE_MAX {
-                        cache.clear();
-                    }
-                    cache.insert(key, entry.clone());
-                    Some(entry)
-                }
-                Err(e) => {
-                    let recorded = path_refusal.borrow_mut().take();
-                    let (code, msg) = match (&e, orphan(&leaf, &parsed_inter), recorded) {
-                        (webpki::Error::CertDistrusted, _, Some(r)) => r,
-                        (webpki::Error::UnknownIssuer | webpki::Error::InvalidSignatureForPublicKey, Some(missing), _) => {
-                            (Code::IncompleteChain, format!("the chain sent with `{leaf_name}` is incomplete: `{missing}` was not sent, so the certificates after it do not connect"))
-                        }
-                        _ => map_webpki(&e, &leaf_name),
-                    };
-                    refuse(&mut v, code, msg);
-                    None
-                }
-            },
         };
 
         if let Some(path) = &path {
@@ -524,113 +681,21 @@ impl Verifier {
                     v.chain.push(chain_entry(der, c, "anchor"));
                 }
             }
-            // Revocation: leaf, and with depth = chain each intermediate, each against its issuer:
-            // (subject, SPKI, may sign CRLs) of each issuer up the path.
-            let mut issuers: Vec<(&[u8], &[u8], bool)> = used
-                .iter()
-                .map(|(_, c)| (c.subject().as_raw(), c.public_key().raw, may_sign_crls(c)))
-                .collect();
-            if let Some(a) = anchor {
-                let crl_sign = anchor_cert
-                    .as_ref()
-                    .map(|(_, c)| may_sign_crls(c))
-                    .unwrap_or(true);
-                issuers.push((&a.subject, &a.spki, crl_sign));
-            }
-            let mut subjects: Vec<&X509Certificate<'_>> = vec![&leaf];
-            if self.revocation.policy().depth == Depth::Chain {
-                subjects.extend(used.iter().map(|(_, c)| c));
-            }
-            let chain_budget = Budget::new(self.revocation.policy().chain_budget);
-            for (i, cert) in subjects.iter().enumerate() {
-                let Some(&(iname, ispki, crl_sign)) = issuers.get(i) else {
-                    break;
-                };
-                let r = CertRef {
-                    issuer_may_sign_crls: crl_sign,
-                    name: common_name(cert),
-                    serial: cert.raw_serial(),
-                    crl_urls: crl_urls(cert),
-                    ocsp_urls: ocsp_urls(cert),
-                    issuer_name: iname,
-                    issuer_spki: ispki,
-                    is_ca: i > 0,
-                };
-                let staple = if i == 0 { stapled } else { None };
-                let decision = if self.from_memory {
-                    self.revocation
-                        .check_cached(&r, staple, now, &mut v.revocation)
-                } else {
-                    self.revocation
-                        .check_within(&r, staple, now, &mut v.revocation, chain_budget)
-                };
-                match decision {
-                    Decision::Good => {}
-                    Decision::Revoked(why) => refuse(
-                        &mut v,
-                        Code::Revoked,
-                        format!("`{}` is revoked: {why}", r.name),
-                    ),
-                    Decision::Unknown(why) => refuse(
-                        &mut v,
-                        Code::RevocationUnknown,
-                        format!(
-                            "revocation status of `{}` unknown and the policy is hard-fail: {why}",
-                            r.name
-                        ),
-                    ),
-                }
+            for (code, msg) in self.revocation_of(
+                &leaf,
+                &used,
+                anchor,
+                anchor_cert.as_ref(),
+                stapled,
+                now,
+                &mut v.revocation,
+            ) {
+                refuse(&mut v, code, msg);
             }
         }
 
-        // Name and whitelist checks.
-        match peer {
-            Peer::Server { hostname: Some(h) } => {
-                let name_ok = ServerName::try_from(h.as_str())
-                    .ok()
-                    .map(|n| ee.verify_is_valid_for_subject_name(&n).is_ok())
-                    .unwrap_or(false);
-                if !name_ok {
-                    refuse(
-                        &mut v,
-                        Code::HostnameMismatch,
-                        format!(
-                            "`{leaf_name}` is not valid for `{h}` (SAN dNSNames: {})",
-                            sans.join(", ")
-                        ),
-                    );
-                }
-                if self.has_whitelist() {
-                    match self.whitelist() {
-                        Some(w) if w.contains(h) => {}
-                        Some(w) => refuse(
-                            &mut v,
-                            Code::NotWhitelisted,
-                            format!(
-                                "`{h}` is not on the whitelist (Volgnummer {})",
-                                w.volgnummer
-                            ),
-                        ),
-                        None => refuse(
-                            &mut v,
-                            Code::NotWhitelisted,
-                            "no valid whitelist is loaded".into(),
-                        ),
-                    }
-                }
-            }
-            // No hostname to compare (a report on a chain file, an embedding that did not pass
-            // the name): with a whitelist configured, the SANs are checked as for an inbound
-            // peer, so leaving the name out never skips the whitelist.
-            Peer::Server { hostname: None } | Peer::Client => {
-                if self.has_whitelist() {
-                    match self.whitelist() {
-                        Some(w) if sans.iter().any(|s| w.contains(s)) => {}
-                        Some(w) => refuse(&mut v, Code::NotWhitelisted, format!("none of the certificate's SAN dNSNames ({}) is on the whitelist (Volgnummer {})", sans.join(", "), w.volgnummer)),
-                        None => refuse(&mut v, Code::NotWhitelisted, "no valid whitelist is loaded".into()),
-                    }
-                }
-            }
+        for (code, msg) in self.names_and_whitelist(&ee, peer, &leaf_name, &sans) {
+            refuse(&mut v, code, msg);
         }
         v.accepted = v.reasons.is_empty();
         v
