@@ -212,6 +212,17 @@ const STAPLE_CACHE_MAX: usize = 10_000;
 /// (issuer SPKI, normalised serial) → the last valid OCSP answer.
 type OcspCache = Mutex<HashMap<(Vec<u8>, Vec<u8>), CachedOcsp>>;
 
+/// Which mechanism reached a decision (see `Engine::check_within`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DecidedBy {
+    /// A stapled, cached or fetched OCSP answer.
+    Ocsp,
+    /// The CRLs (files, cache, distribution points).
+    Crl,
+    /// The fail modes, nothing conclusive.
+    Policy,
+}
+
 /// An issuer as a CRL is verified against: (subject Name DER, SubjectPublicKeyInfo DER).
 type IssuerKey = (Vec<u8>, Vec<u8>);
 
@@ -394,8 +405,10 @@ impl Engine {
         budget: Budget,
     ) -> Decision {
         let budget = budget.min(Budget::new(self.policy.certificate_budget));
-        let d = self.decide_one(cert, stapled, now, evidence, budget);
-        if d == Decision::Good && self.policy.crl != FailMode::Off {
+        let (d, by) = self.decide_one(cert, stapled, now, evidence, budget);
+        // Only a good OCSP answer leaves the CRLs at hand unread; a CRL decision has judged
+        // them already.
+        if d == Decision::Good && by == DecidedBy::Ocsp && self.policy.crl != FailMode::Off {
             if let Some(revoked) = self.revoked_by_crl_at_hand(cert, now, evidence) {
                 return revoked;
             }
@@ -410,7 +423,7 @@ impl Engine {
         now: i64,
         evidence: &mut Vec<Evidence>,
         budget: Budget,
-    ) -> Decision {
+    ) -> (Decision, DecidedBy) {
         let ev = |source: Source, outcome: Outcome, detail: String| Evidence {
             certificate: cert.name.clone(),
             source,
@@ -451,12 +464,15 @@ impl Engine {
                     ));
                     self.remember_ocsp(ocsp_key.clone(), &a, "stapled-ocsp");
                     match a.status {
-                        Status::Good => return Decision::Good,
+                        Status::Good => return (Decision::Good, DecidedBy::Ocsp),
                         Status::Revoked { at } => {
-                            return Decision::Revoked(format!(
-                                "stapled OCSP response: revoked at {}",
-                                rfc3339(at)
-                            ))
+                            return (
+                                Decision::Revoked(format!(
+                                    "stapled OCSP response: revoked at {}",
+                                    rfc3339(at)
+                                )),
+                                DecidedBy::Ocsp,
+                            )
                         }
                         Status::Unknown => {}
                     }
@@ -485,7 +501,7 @@ impl Engine {
                             Outcome::Good,
                             format!("from {}, valid until {}", c.source, rfc3339(c.valid_until)),
                         ));
-                        return Decision::Good;
+                        return (Decision::Good, DecidedBy::Ocsp);
                     }
                     Status::Revoked { at } => {
                         evidence.push(ev(
@@ -493,11 +509,14 @@ impl Engine {
                             Outcome::Revoked,
                             format!("from {}", c.source),
                         ));
-                        return Decision::Revoked(format!(
-                            "OCSP (cached from {}): revoked at {}",
-                            c.source,
-                            rfc3339(at)
-                        ));
+                        return (
+                            Decision::Revoked(format!(
+                                "OCSP (cached from {}): revoked at {}",
+                                c.source,
+                                rfc3339(at)
+                            )),
+                            DecidedBy::Ocsp,
+                        );
                     }
                     Status::Unknown => {}
                 }
@@ -510,14 +529,14 @@ impl Engine {
             match mech {
                 Mechanism::Ocsp if self.policy.ocsp != FailMode::Off => {
                     match self.check_ocsp(cert, &subject, &ocsp_key, now, evidence, budget) {
-                        Ok(Some(d)) => return d,
+                        Ok(Some(d)) => return (d, DecidedBy::Ocsp),
                         Ok(None) => {}
                         Err(reason) => failures.push((Mechanism::Ocsp, reason)),
                     }
                 }
                 Mechanism::Crl if self.policy.crl != FailMode::Off => {
                     match self.check_crl(cert, now, evidence, budget) {
-                        Ok(d) => return d,
+                        Ok(d) => return (d, DecidedBy::Crl),
                         Err(reason) => failures.push((Mechanism::Crl, reason)),
                     }
                 }
@@ -549,11 +568,11 @@ impl Engine {
                     summary
                 },
             ));
-            Decision::Good
+            (Decision::Good, DecidedBy::Policy)
         } else {
             self.counters.inc("policy.hard-fail");
             evidence.push(ev(Source::Policy, Outcome::HardFail, summary.clone()));
-            Decision::Unknown(summary)
+            (Decision::Unknown(summary), DecidedBy::Policy)
         }
     }
 
