@@ -256,6 +256,18 @@ fn outcome_key(m: &str, o: &str) -> String {
     format!("{m}.{o}")
 }
 
+impl CertRef<'_> {
+    /// What `source` said about this certificate.
+    fn evidence(&self, source: Source, outcome: Outcome, detail: String) -> Evidence {
+        Evidence {
+            certificate: self.name.clone(),
+            source,
+            outcome,
+            detail,
+        }
+    }
+}
+
 impl Engine {
     /// An engine with `policy`, fetching with `http`; `crl_files` are (name, DER) read by the caller.
     pub fn new(policy: Policy, http: HttpClient, crl_files: Vec<(String, Vec<u8>)>) -> Engine {
@@ -424,12 +436,7 @@ impl Engine {
         evidence: &mut Vec<Evidence>,
         budget: Budget,
     ) -> (Decision, DecidedBy) {
-        let ev = |source: Source, outcome: Outcome, detail: String| Evidence {
-            certificate: cert.name.clone(),
-            source,
-            outcome,
-            detail,
-        };
+        let ev = |source, outcome, detail| cert.evidence(source, outcome, detail);
         let subject = Subject {
             serial: cert.serial,
             issuer_name: cert.issuer_name,
@@ -456,7 +463,7 @@ impl Engine {
             {
                 Ok(a) => {
                     self.counters
-                        .inc(&outcome_key("stapled", status_label(&a.status)));
+                        .inc(&outcome_key("stapled", status_outcome(&a.status).label()));
                     evidence.push(ev(
                         Source::StapledOcsp,
                         status_outcome(&a.status),
@@ -726,12 +733,11 @@ impl Engine {
             .iter()
             .find(|u| u.starts_with("http://") || u.starts_with("https://"))
         else {
-            evidence.push(Evidence {
-                certificate: cert.name.clone(),
-                source: Source::Ocsp { url: None },
-                outcome: Outcome::NotApplicable,
-                detail: "certificate names no OCSP responder".into(),
-            });
+            evidence.push(cert.evidence(
+                Source::Ocsp { url: None },
+                Outcome::NotApplicable,
+                "certificate names no OCSP responder".into(),
+            ));
             return Err("certificate names no OCSP responder".into());
         };
         let req = ocsp::request(subject).map_err(|e| e.to_string())?;
@@ -761,12 +767,7 @@ impl Engine {
             Ok(b) => b,
             Err(e) => {
                 self.counters.inc("ocsp.unavailable");
-                evidence.push(Evidence {
-                    certificate: cert.name.clone(),
-                    source,
-                    outcome: Outcome::Unavailable,
-                    detail: e.to_string(),
-                });
+                evidence.push(cert.evidence(source, Outcome::Unavailable, e.to_string()));
                 return Err(e.to_string());
             }
         };
@@ -775,13 +776,12 @@ impl Engine {
         {
             Ok(a) => {
                 self.counters
-                    .inc(&outcome_key("ocsp", status_label(&a.status)));
-                evidence.push(Evidence {
-                    certificate: cert.name.clone(),
-                    source: source.clone(),
-                    outcome: status_outcome(&a.status),
-                    detail: answer_detail(&a),
-                });
+                    .inc(&outcome_key("ocsp", status_outcome(&a.status).label()));
+                evidence.push(cert.evidence(
+                    source.clone(),
+                    status_outcome(&a.status),
+                    answer_detail(&a),
+                ));
                 self.remember_ocsp(key.clone(), &a, &source.to_string());
                 Ok(match a.status {
                     Status::Good => Some(Decision::Good),
@@ -798,12 +798,7 @@ impl Engine {
             }
             Err(e) => {
                 self.counters.inc("ocsp.invalid");
-                evidence.push(Evidence {
-                    certificate: cert.name.clone(),
-                    source,
-                    outcome: Outcome::Unusable,
-                    detail: e.to_string(),
-                });
+                evidence.push(cert.evidence(source, Outcome::Unusable, e.to_string()));
                 Err(format!("OCSP {url}: {e}"))
             }
         }
@@ -910,15 +905,14 @@ impl Engine {
             .filter(|c| self.crl_usable(c, cert, now).is_ok())
             .find(|c| c.is_revoked(cert.serial))?;
         self.counters.inc("crl.revoked");
-        evidence.push(Evidence {
-            certificate: cert.name.clone(),
-            source: crl.origin.clone(),
-            outcome: Outcome::Revoked,
-            detail: format!(
+        evidence.push(cert.evidence(
+            crl.origin.clone(),
+            Outcome::Revoked,
+            format!(
                 "{}; a revoked answer from any valid, fresh source wins over a good OCSP answer",
                 crl_detail(&crl)
             ),
-        });
+        ));
         Some(Decision::Revoked(format!(
             "listed in {} (OCSP said good)",
             crl.source
@@ -932,12 +926,7 @@ impl Engine {
         evidence: &mut Vec<Evidence>,
         budget: Budget,
     ) -> Result<Decision, String> {
-        let ev = |source: Source, outcome: Outcome, detail: String| Evidence {
-            certificate: cert.name.clone(),
-            source,
-            outcome,
-            detail,
-        };
+        let ev = |source, outcome, detail| cert.evidence(source, outcome, detail);
         let issuer = CrlIssuer {
             subject: cert.issuer_name,
             spki: cert.issuer_spki,
@@ -1193,14 +1182,6 @@ fn status_outcome(s: &Status) -> Outcome {
         Status::Good => Outcome::Good,
         Status::Revoked { .. } => Outcome::Revoked,
         Status::Unknown => Outcome::Unknown,
-    }
-}
-
-fn status_label(s: &Status) -> &'static str {
-    match s {
-        Status::Good => "good",
-        Status::Revoked { .. } => "revoked",
-        Status::Unknown => "unknown",
     }
 }
 
