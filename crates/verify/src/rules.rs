@@ -35,16 +35,15 @@ pub fn common_name(c: &X509Certificate<'_>) -> String {
 /// notBefore/notAfter against `now` (core.tls.311: a valid certificate).
 pub fn validity(c: &X509Certificate<'_>, now: i64) -> RuleResult {
     let v = c.validity();
-    let name = common_name(c);
     if now > v.not_after.timestamp() {
         Some((
             Code::Expired,
-            format!("`{name}` expired at {}", v.not_after),
+            format!("`{}` expired at {}", common_name(c), v.not_after),
         ))
     } else if now < v.not_before.timestamp() {
         Some((
             Code::NotYetValid,
-            format!("`{name}` is valid only from {}", v.not_before),
+            format!("`{}` is valid only from {}", common_name(c), v.not_before),
         ))
     } else {
         None
@@ -54,17 +53,20 @@ pub fn validity(c: &X509Certificate<'_>, now: i64) -> RuleResult {
 /// The leaf's EKU must contain serverAuth, for server and client certificates alike
 /// (core.tls.311); anyExtendedKeyUsage does not stand in for it.
 pub fn leaf_eku_server_auth(c: &X509Certificate<'_>) -> RuleResult {
-    let name = common_name(c);
-    match c.extended_key_usage() {
+    let why = match c.extended_key_usage() {
+        Ok(Some(eku)) if eku.value.server_auth && !eku.value.any => return None,
         // CABF BR 7.1.2.7.10 forbids anyExtendedKeyUsage in a TLS leaf: it would make the
         // certificate good for every purpose, which the PKIoverheid leaves never are.
-        Ok(Some(eku)) if eku.value.any && eku.value.server_auth => Some((Code::EkuMissingServerAuth, format!("`{name}` has anyExtendedKeyUsage in its EKU, which a TLS leaf must not carry (CABF BR 7.1.2.7.10)"))),
-        Ok(Some(eku)) if eku.value.any => Some((Code::EkuMissingServerAuth, format!("`{name}` has only anyExtendedKeyUsage in its EKU; core.tls.311 requires serverAuth (TLS Web Server Authentication) itself"))),
-        Ok(Some(eku)) if eku.value.server_auth => None,
-        Ok(Some(_)) => Some((Code::EkuMissingServerAuth, format!("`{name}` has an EKU without serverAuth (TLS Web Server Authentication); core.tls.311 requires it for client certificates too"))),
-        Ok(None) => Some((Code::EkuMissingServerAuth, format!("`{name}` has no EKU extension; core.tls.311 requires serverAuth"))),
-        Err(e) => Some((Code::Malformed, format!("`{name}` EKU extension: {e}"))),
-    }
+        Ok(Some(eku)) if eku.value.any && eku.value.server_auth => "has anyExtendedKeyUsage in its EKU, which a TLS leaf must not carry (CABF BR 7.1.2.7.10)".to_string(),
+        Ok(Some(eku)) if eku.value.any => "has only anyExtendedKeyUsage in its EKU; MedMij requires serverAuth (TLS Web Server Authentication) itself".to_string(),
+        Ok(Some(_)) => "has an EKU without serverAuth (TLS Web Server Authentication); MedMij requires it for client certificates too".to_string(),
+        Ok(None) => "has no EKU extension; MedMij requires serverAuth".to_string(),
+        Err(e) => return Some((Code::Malformed, format!("`{}` EKU extension: {e}", common_name(c)))),
+    };
+    Some((
+        Code::EkuMissingServerAuth,
+        format!("`{}` {why}", common_name(c)),
+    ))
 }
 
 /// A leaf must not be able to sign certificates (RFC 5280 §4.2.1.3: keyCertSign only with
@@ -123,7 +125,10 @@ pub fn cert_key(c: &X509Certificate<'_>) -> CertKey {
 /// in a MedMij TLS connection whatever the NCSC table says of it.
 pub fn rustls_can_use(k: CertKey) -> bool {
     match k {
-        CertKey::Rsa { bits } => (2048..=8192).contains(&bits),
+        // rustls-webpki's RSA verification accepts 2048 to 8192 bits.
+        CertKey::Rsa { bits } => {
+            usize::try_from(bits).is_ok_and(|b| (MIN_RSA_BITS..=8192).contains(&b))
+        }
         CertKey::Ec { curve } => matches!(
             curve,
             NamedGroup::SECP256R1 | NamedGroup::SECP384R1 | NamedGroup::SECP521R1
@@ -188,11 +193,13 @@ fn edition_label(v: NcscVersion) -> &'static str {
 /// not fit the CRL index or OCSP CertID cannot be revocation-checked reliably.
 pub fn serial_number(c: &X509Certificate<'_>) -> RuleResult {
     let raw = c.raw_serial();
-    let name = common_name(c);
     let bad = |why: &str| {
         Some((
             Code::InvalidEncoding,
-            format!("`{name}` has a serial number that {why} (RFC 5280 §4.1.2.2)"),
+            format!(
+                "`{}` has a serial number that {why} (RFC 5280 §4.1.2.2)",
+                common_name(c)
+            ),
         ))
     };
     if raw.first().is_some_and(|b| b & 0x80 != 0) {
