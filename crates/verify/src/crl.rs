@@ -115,28 +115,6 @@ pub struct Scope {
 }
 
 impl Scope {
-    /// Whether the CRL may answer for a certificate that is (not) a CA and names `cert_dps` as
-    /// its CRL distribution points; `Err` says why not.
-    pub fn covers(&self, is_ca: bool, cert_dps: &[String]) -> Result<(), String> {
-        if self.only_ca && !is_ca {
-            return Err("the CRL covers CA certificates only (onlyContainsCACerts)".into());
-        }
-        if self.only_user && is_ca {
-            return Err(
-                "the CRL covers end-entity certificates only (onlyContainsUserCerts)".into(),
-            );
-        }
-        if let Some(uris) = &self.dp_uris {
-            if !uris.iter().any(|u| cert_dps.iter().any(|d| d == u)) {
-                return Err(format!(
-                    "the CRL is the partition for {}, which the certificate does not name as its distribution point",
-                    uris.join(", ")
-                ));
-            }
-        }
-        Ok(())
-    }
-
     /// The reasons the CRL covers.
     pub fn reason_mask(&self) -> ReasonFlags {
         self.reasons.unwrap_or(ALL_REASONS)
@@ -154,8 +132,8 @@ pub struct IndexedCrl {
     pub issuer_spki: Vec<u8>,
     /// thisUpdate (Unix seconds).
     pub this_update: i64,
-    /// nextUpdate (RFC 5280 §5.1.2.5: conforming CAs MUST include it; a CRL without it is
-    /// refused, since it could never go stale).
+    /// nextUpdate (RFC 5280 §5.1.2.5: conforming CAs MUST include it; the engine refuses a
+    /// CRL without it, which could never go stale).
     pub next_update: Option<i64>,
     /// cRLNumber as hex, if present.
     pub number: Option<String>,
@@ -298,13 +276,6 @@ impl IndexedCrl {
                 }
             }
             j += 1;
-        }
-        if next_update.is_none() {
-            // RFC 5280 §5.1.2.5: conforming CRL issuers MUST include nextUpdate. Without it a CRL
-            // never goes stale, so one from years ago would pass as current.
-            return Err(bad(
-                "no nextUpdate (RFC 5280 §5.1.2.5 requires one; without it the CRL could never go stale)",
-            ));
         }
         if number.is_none() {
             // RFC 5280 §5.2.3: conforming CRL issuers MUST include the CRL number; without it two

@@ -7,7 +7,7 @@
 //! are `soft`, the session proceeds and the soft-fail is logged and counted. A stapled response
 //! never by itself causes a failure: an invalid one is ignored (and logged).
 
-use crate::crl::{CrlError, CrlIssuer, IndexedCrl, ReasonFlags, ALL_REASONS};
+use crate::crl::{CrlError, CrlIssuer, IndexedCrl, ReasonFlags, Scope, ALL_REASONS};
 use crate::der_time::rfc3339;
 use crate::http::{FetchError, Fetcher, HttpClient};
 use crate::ocsp::{self, Status, Subject};
@@ -824,10 +824,16 @@ impl Engine {
                 ))
             }
             Some(_) => {}
-            None => return Err(format!("{}: no nextUpdate", crl.source)),
+            // RFC 5280 §5.1.2.5: conforming CRL issuers MUST include nextUpdate. Without it a
+            // CRL never goes stale, so one from years ago would pass as current.
+            None => {
+                return Err(format!(
+                    "{}: no nextUpdate (RFC 5280 §5.1.2.5 requires one; without it the CRL could never go stale)",
+                    crl.source
+                ))
+            }
         }
-        crl.scope
-            .covers(cert.is_ca, &cert.crl_urls)
+        scope_covers(&crl.scope, cert.is_ca, &cert.crl_urls)
             .map_err(|why| format!("{}: not an answer for `{}`: {why}", crl.source, cert.name))
     }
 
@@ -1183,6 +1189,27 @@ fn status_outcome(s: &Status) -> Outcome {
         Status::Revoked { .. } => Outcome::Revoked,
         Status::Unknown => Outcome::Unknown,
     }
+}
+
+/// Whether a CRL of `scope` (its issuingDistributionPoint, RFC 5280 §6.3.3 (b)) may answer for
+/// a certificate that is (not) a CA and names `cert_dps` as its distribution points; `Err` says
+/// why not. The parser records the scope; this is the judgment.
+fn scope_covers(scope: &Scope, is_ca: bool, cert_dps: &[String]) -> Result<(), String> {
+    if scope.only_ca && !is_ca {
+        return Err("the CRL covers CA certificates only (onlyContainsCACerts)".into());
+    }
+    if scope.only_user && is_ca {
+        return Err("the CRL covers end-entity certificates only (onlyContainsUserCerts)".into());
+    }
+    if let Some(uris) = &scope.dp_uris {
+        if !uris.iter().any(|u| cert_dps.iter().any(|d| d == u)) {
+            return Err(format!(
+                "the CRL is the partition for {}, which the certificate does not name as its distribution point",
+                uris.join(", ")
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn crl_detail(crl: &IndexedCrl) -> String {
