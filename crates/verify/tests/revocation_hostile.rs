@@ -68,6 +68,15 @@ fn fixture() -> Fixture {
 }
 
 fn verifier(f: &Fixture, policy: Policy, crl_files: Vec<(String, Vec<u8>)>) -> Verifier {
+    verifier_with_timeout(f, policy, crl_files, Duration::from_secs(2))
+}
+
+fn verifier_with_timeout(
+    f: &Fixture,
+    policy: Policy,
+    crl_files: Vec<(String, Vec<u8>)>,
+    timeout: Duration,
+) -> Verifier {
     let store = TrustStore::from_ders(
         &Profile::default_profile(),
         Environment::Test,
@@ -79,7 +88,7 @@ fn verifier(f: &Fixture, policy: Policy, crl_files: Vec<(String, Vec<u8>)>) -> V
         store,
         Arc::new(Engine::new(
             policy,
-            HttpClient::new(Duration::from_secs(2), 1 << 24, None),
+            HttpClient::new(timeout, 1 << 24, None),
             crl_files,
         )),
     )
@@ -541,21 +550,7 @@ fn one_usable_distribution_point_stops_the_rest_and_silent_ones_share_one_budget
         chain_budget: Duration::from_secs(2),
         ..Policy::default()
     };
-    let store = TrustStore::from_ders(
-        &Profile::default_profile(),
-        Environment::Test,
-        vec![pem_der(&g.ca.cert())],
-        "openssl fixture",
-    )
-    .unwrap();
-    let v = Verifier::new(
-        store,
-        Arc::new(Engine::new(
-            policy,
-            HttpClient::new(Duration::from_secs(1), 1 << 24, None),
-            vec![],
-        )),
-    );
+    let v = verifier_with_timeout(&g, policy, vec![], Duration::from_secs(1));
     let t = Instant::now();
     let verdict = check(&v, &g, None, now());
     let took = t.elapsed();

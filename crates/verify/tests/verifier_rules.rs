@@ -387,29 +387,25 @@ fn a_server_peer_without_a_hostname_is_still_checked_against_the_whitelist() {
     );
 }
 
-#[test]
-fn a_brainpool_leaf_is_refused_because_rustls_cannot_use_it_not_because_ncsc_rates_it_weak() {
+/// A leaf for node.example with a key made by `openssl req` `key_opts`, issued by a fresh
+/// openssl CA; the verdict of a verifier trusting that CA.
+fn verdict_for_leaf_key(key_opts: &[&str]) -> Verdict {
     let t = tempfile::tempdir().unwrap();
     let dir = t.path();
-    let ca = OpensslCa::new(dir, "ca", "/C=NL/O=Fixture/CN=Brainpool Root", 3650);
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:brainpoolP256r1",
-            "-nodes",
-            "-keyout",
-            "bp.key",
-            "-out",
-            "bp.csr",
-            "-subj",
-            "/C=NL/O=Fixture/CN=node.example",
-        ],
-    );
-    std::fs::write(dir.join("bp.ext"), LEAF_EXT).unwrap();
+    let ca = OpensslCa::new(dir, "ca", "/C=NL/O=Fixture/CN=Key Root", 3650);
+    let mut req = vec!["req"];
+    req.extend_from_slice(key_opts);
+    req.extend([
+        "-nodes",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+        "-subj",
+        "/C=NL/O=Fixture/CN=node.example",
+    ]);
+    openssl(dir, &req);
+    std::fs::write(dir.join("leaf.ext"), LEAF_EXT).unwrap();
     let ca_key = ca.dir.join("ca.key");
     openssl(
         dir,
@@ -417,7 +413,7 @@ fn a_brainpool_leaf_is_refused_because_rustls_cannot_use_it_not_because_ncsc_rat
             "x509",
             "-req",
             "-in",
-            "bp.csr",
+            "leaf.csr",
             "-CA",
             ca.cert().to_str().unwrap(),
             "-CAkey",
@@ -427,12 +423,12 @@ fn a_brainpool_leaf_is_refused_because_rustls_cannot_use_it_not_because_ncsc_rat
             "-days",
             "300",
             "-extfile",
-            "bp.ext",
+            "leaf.ext",
             "-out",
-            "bp.pem",
+            "leaf.pem",
         ],
     );
-    let v = Verifier::new(
+    Verifier::new(
         store(
             &Profile::default_profile(),
             Environment::Test,
@@ -441,12 +437,22 @@ fn a_brainpool_leaf_is_refused_because_rustls_cannot_use_it_not_because_ncsc_rat
         no_revocation(),
     )
     .verify(
-        &pem_der(&dir.join("bp.pem")),
+        &pem_der(&dir.join("leaf.pem")),
         &[],
         &server("node.example"),
         None,
         now(),
-    );
+    )
+}
+
+#[test]
+fn a_brainpool_leaf_is_refused_because_rustls_cannot_use_it_not_because_ncsc_rates_it_weak() {
+    let v = verdict_for_leaf_key(&[
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:brainpoolP256r1",
+    ]);
     assert!(codes(&v).contains(&Code::WeakKey), "{v:?}");
     let msg = &v
         .reasons
@@ -460,62 +466,7 @@ fn a_brainpool_leaf_is_refused_because_rustls_cannot_use_it_not_because_ncsc_rat
 
 #[test]
 fn an_ed448_leaf_is_refused_because_rustls_cannot_use_it() {
-    let t = tempfile::tempdir().unwrap();
-    let dir = t.path();
-    let ca = OpensslCa::new(dir, "ca", "/C=NL/O=Fixture/CN=Ed448 Root", 3650);
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "ed448",
-            "-nodes",
-            "-keyout",
-            "ed.key",
-            "-out",
-            "ed.csr",
-            "-subj",
-            "/C=NL/O=Fixture/CN=node.example",
-        ],
-    );
-    std::fs::write(dir.join("ed.ext"), LEAF_EXT).unwrap();
-    let ca_key = ca.dir.join("ca.key");
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "ed.csr",
-            "-CA",
-            ca.cert().to_str().unwrap(),
-            "-CAkey",
-            ca_key.to_str().unwrap(),
-            "-set_serial",
-            "6",
-            "-days",
-            "300",
-            "-extfile",
-            "ed.ext",
-            "-out",
-            "ed.pem",
-        ],
-    );
-    let v = Verifier::new(
-        store(
-            &Profile::default_profile(),
-            Environment::Test,
-            &[&ca.cert()],
-        ),
-        no_revocation(),
-    )
-    .verify(
-        &pem_der(&dir.join("ed.pem")),
-        &[],
-        &server("node.example"),
-        None,
-        now(),
-    );
+    let v = verdict_for_leaf_key(&["-newkey", "ed448"]);
     let msg = &v
         .reasons
         .iter()
