@@ -33,6 +33,9 @@ enum Command {
     /// The MedMij whitelist: validate it, look a hostname up.
     #[command(subcommand)]
     Whitelist(commands::whitelist::WhitelistCommand),
+    /// Lint certificates, chains and CSRs before ordering or deploying them (--dns: CAA, DNSSEC).
+    /// Exit 0 compliant, 1 findings, 2 cannot tell.
+    Lint(Box<commands::lint::Args>),
     /// Trust anchors: list the profile's pins, fetch them from the publication address.
     #[command(subcommand)]
     Anchors(commands::anchors::AnchorsCommand),
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
         Command::Pki(c) => commands::pki::run(c),
         Command::Verify(a) => commands::verify::run(*a),
         Command::Whitelist(c) => commands::whitelist::run(c),
+        Command::Lint(a) => commands::lint::run(*a),
         Command::Anchors(c) => commands::anchors::run(c),
     };
     match result {

@@ -24,6 +24,8 @@ pub enum Status {
     NotYetEffective,
     /// Not tested (missing input).
     NotTested,
+    /// Not machine-checkable: a person confirms it (key generation, key management).
+    Manual,
     /// A gap that is not a failure by default (sufficient-only items, unconfirmed levels).
     Warning,
     /// The requirement is not met.

@@ -343,7 +343,9 @@ struct EntrySpec {
 fn failing_checks(id: &str) -> &'static [&'static str] {
     use medmij_core::checks::names::*;
     match id {
-        "public-dv" | "public-ov-no-policy" => &[FRONTCHANNEL_OV_OR_BETTER],
+        // The DV CA is established in the US: also the (warning) fixture of the GDPR check.
+        "public-dv" => &[FRONTCHANNEL_GDPR_CA, FRONTCHANNEL_OV_OR_BETTER],
+        "public-ov-no-policy" => &[FRONTCHANNEL_OV_OR_BETTER],
         "public-ov-wildcard" => &[FRONTCHANNEL_NO_WILDCARD],
         "public-ov-multi-owner" => &[FRONTCHANNEL_SINGLE_OWNER],
         "g1-no-policy" => &[LEAF_POLICY_OID],
@@ -693,6 +695,11 @@ fn make_entry(
                 .map_err(|_| PkiError::Invalid("ip".into()))?]
         }
         _ => {}
+    }
+    // keyEncipherment belongs to RSA keys only (CA/B BR 7.1.2.7.11; RFC 5480 §3 for EC keys).
+    let leaf_alg = opts.style(h).alg(h.leaf_rsa_bits());
+    if !matches!(leaf_alg, crate::keys::KeyAlg::Rsa(_)) && spec.defect != Rsa1024 {
+        leaf.key_usages.retain(|k| *k != Ku::KeyEncipherment);
     }
     let key_pem;
     let der = if spec.defect == SelfSigned {

@@ -70,7 +70,9 @@ impl Validity {
         let nb = self.at - Duration::days(LEAF_BACKDATE_DAYS);
         Window {
             not_before: nb,
-            not_after: nb + Duration::days(MAX_PUBLIC_LEAF_DAYS),
+            // The validity period counts both ends (RFC 5280 §4.1.2.5; BR §6.3.2), so a
+            // 200-day certificate ends one second before notBefore + 200 days.
+            not_after: nb + Duration::days(MAX_PUBLIC_LEAF_DAYS) - Duration::seconds(1),
         }
     }
 

@@ -86,15 +86,19 @@ pub fn leaf_not_a_signer(c: &X509Certificate<'_>) -> RuleResult {
 
 /// The leaf's key as the NCSC tables name keys.
 pub fn cert_key(c: &X509Certificate<'_>) -> CertKey {
+    spki_key(c.public_key())
+}
+
+/// A public key as the NCSC tables name keys: of a certificate, or of a CSR before ordering.
+pub fn spki_key(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> CertKey {
     use x509_parser::public_key::PublicKey;
-    let alg = c.public_key().algorithm.algorithm.to_id_string();
-    match c.public_key().parsed() {
+    let alg = spki.algorithm.algorithm.to_id_string();
+    match spki.parsed() {
         Ok(PublicKey::RSA(rsa)) => CertKey::Rsa {
             bits: u32::try_from(rsa.key_size()).unwrap_or(u32::MAX),
         },
         Ok(PublicKey::EC(_)) => {
-            let curve = c
-                .public_key()
+            let curve = spki
                 .algorithm
                 .parameters
                 .as_ref()
@@ -146,9 +150,34 @@ pub fn rustls_can_use(k: CertKey) -> bool {
 /// a leaf's key only when it verifies a handshake signature, so a verdict without a handshake
 /// needs this.
 pub fn leaf_key(c: &X509Certificate<'_>, edition: NcscVersion) -> RuleResult {
-    let key = cert_key(c);
+    let why = key_weakness(cert_key(c), &c.public_key().algorithm.algorithm.to_id_string(), edition)?;
+    Some((Code::WeakKey, format!("`{}` {why}", common_name(c))))
+}
+
+/// Why a key is refused under `edition` (see [`leaf_key`]), or `None`: shared by the handshake
+/// and the linter's CSR check. `algorithm` is the SPKI algorithm OID, named for unknown keys.
+pub fn key_weakness(key: CertKey, algorithm: &str, edition: NcscVersion) -> Option<String> {
     let rated = ncsc::classify(edition, Item::CertKey(key));
-    let describe = || match key {
+    let describe = describe_key(key, algorithm);
+    if rated.level == Level::Insufficient && rated.confidence == Confidence::Confirmed {
+        Some(format!(
+            "has {describe}, which NCSC {} rates insufficient ({})",
+            edition_label(edition),
+            rated.source
+        ))
+    } else if !rustls_can_use(key) {
+        Some(format!(
+            "has {describe}; the NCSC table rates it {}, but rustls cannot use it in a TLS handshake, so no MedMij node could verify this peer",
+            rated.level
+        ))
+    } else {
+        None
+    }
+}
+
+/// A key in words (`an RSA-2048 key`).
+pub fn describe_key(key: CertKey, algorithm: &str) -> String {
+    match key {
         CertKey::Rsa { bits } => format!("an RSA-{bits} key"),
         CertKey::Ec { curve } => format!(
             "an EC key on {}",
@@ -157,28 +186,8 @@ pub fn leaf_key(c: &X509Certificate<'_>, edition: NcscVersion) -> RuleResult {
         CertKey::Ed25519 => "an Ed25519 key".into(),
         CertKey::Ed448 => "an Ed448 key".into(),
         CertKey::Dsa { .. } => "a DSA key".into(),
-        _ => format!(
-            "a key of type {}",
-            c.public_key().algorithm.algorithm.to_id_string()
-        ),
-    };
-    let why = if rated.level == Level::Insufficient && rated.confidence == Confidence::Confirmed {
-        format!(
-            "has {}, which NCSC {} rates insufficient ({})",
-            describe(),
-            edition_label(edition),
-            rated.source
-        )
-    } else if !rustls_can_use(key) {
-        format!(
-            "has {}; the NCSC table rates it {}, but rustls cannot use it in a TLS handshake, so no MedMij node could verify this peer",
-            describe(),
-            rated.level
-        )
-    } else {
-        return None;
-    };
-    Some((Code::WeakKey, format!("`{}` {why}", common_name(c))))
+        _ => format!("a key of type {algorithm}"),
+    }
 }
 
 fn edition_label(v: NcscVersion) -> &'static str {

@@ -350,7 +350,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<u8> {
 }
 
 /// The CRL in PEM (`X509 CRL`) or DER.
-fn pem_or_der(raw: &[u8]) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn pem_or_der(raw: &[u8]) -> anyhow::Result<Vec<u8>> {
     use rustls_pki_types::pem::PemObject;
     if raw.first() == Some(&0x30) {
         return Ok(raw.to_vec());

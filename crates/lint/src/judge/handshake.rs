@@ -1,0 +1,123 @@
+//! The checks the verifier runs on the handshake path, read off its verdict: the linter does
+//! not have a second copy of them. Each refusal fails its check; a check the verdict could not
+//! reach (no path, revocation not asked for) is `not-tested`, never a pass.
+
+use super::{Context, Findings, Role};
+use crate::facts::CertFacts;
+use medmij_core::checks::names::*;
+use medmij_core::ncsc::{self, Item, Level};
+use medmij_core::outcome::{Origin, Status};
+use medmij_verify::refusal::Code;
+use medmij_verify::Verdict;
+
+/// Checks that need a validated path before they can pass.
+const NEED_PATH: &[&str] = &[
+    ANCHOR_NOT_CUT_OFF,
+    ANCHOR_VALID,
+    CHAIN_ALLOWED_INTERMEDIATES,
+    REVOCATION_NOT_REVOKED,
+    REVOCATION_STATUS_KNOWN,
+];
+
+/// The handshake checks the linter reports from the verdict.
+const FROM_VERDICT: &[&str] = &[
+    ANCHOR_NOT_CUT_OFF,
+    ANCHOR_VALID,
+    CERT_RFC5280_ENCODING,
+    CERT_SIGNATURE_ALGORITHM,
+    CERT_VALIDITY,
+    CHAIN_ALLOWED_INTERMEDIATES,
+    CHAIN_COMPLETE,
+    CHAIN_TRUSTED_ANCHOR,
+    LEAF_EKU_SERVER_AUTH,
+    LEAF_KEY_STRENGTH,
+    LEAF_NO_KEY_CERT_SIGN,
+    LEAF_NO_WILDCARD,
+    REVOCATION_NOT_REVOKED,
+    REVOCATION_STATUS_KNOWN,
+];
+
+pub(super) fn from_verdict(
+    ctx: &Context<'_>,
+    certs: &[CertFacts],
+    verdict: Option<&Verdict>,
+    f: &mut Findings,
+) {
+    f.put(
+        CHAIN_PARSES,
+        Status::Pass,
+        format!("{} certificate(s), each well-formed DER X.509", certs.len()),
+    );
+    let Some(v) = verdict else {
+        for c in FROM_VERDICT {
+            f.put(c, Status::NotTested, "no trust anchors to judge the chain against");
+        }
+        return;
+    };
+    let origin = |c: &CertFacts| Origin::Certificate(c.subject.clone());
+    for r in &v.reasons {
+        // On the frontchannel the path must end at a public root: its own check.
+        let check = match (r.code, ctx.role) {
+            (Code::UnknownIssuer, Role::Frontchannel) => FRONTCHANNEL_PUBLIC_ROOT,
+            _ => r.check,
+        };
+        f.put_with(
+            check,
+            Status::Fail,
+            r.message.clone(),
+            certs.first().map(|c| (r.code.label().to_string(), origin(c))).into_iter().collect(),
+        );
+    }
+    let path_found = !v.reasons.iter().any(|r| {
+        matches!(
+            r.code,
+            Code::UnknownIssuer | Code::IncompleteChain | Code::Malformed | Code::BadSignature
+        )
+    });
+    if !ctx.revocation_checked {
+        for c in [REVOCATION_NOT_REVOKED, REVOCATION_STATUS_KNOWN] {
+            f.put(c, Status::NotTested, "revocation not checked: give --revocation hard|soft (fetches the CRL and OCSP named in the certificates) or --crl FILE");
+        }
+    }
+    if !path_found {
+        for c in NEED_PATH {
+            f.put(c, Status::NotTested, "no validated path to an anchor");
+        }
+    }
+    if ctx.role == Role::Frontchannel {
+        f.put(FRONTCHANNEL_PUBLIC_ROOT, Status::Pass, "the chain ends at a root of the public root store given (the machine-checkable stand-in for a current WebTrust audit)");
+    }
+    if let Some(leaf) = certs.first() {
+        super::core_tls_311::key(ctx, leaf.key, &leaf.key_algorithm, Some(leaf), f);
+    }
+    for c in FROM_VERDICT {
+        let msg = match *c {
+            REVOCATION_NOT_REVOKED => revocation_summary(v),
+            CHAIN_TRUSTED_ANCHOR => v
+                .chain
+                .iter()
+                .find(|e| e.role == "anchor")
+                .map(|a| format!("the path ends at `{}`", a.subject))
+                .unwrap_or_else(|| "the path ends at a trusted anchor".into()),
+            _ => "passes".into(),
+        };
+        f.put(c, Status::Pass, msg);
+    }
+}
+
+fn revocation_summary(v: &Verdict) -> String {
+    if v.revocation.is_empty() {
+        return "no certificate of the path is revoked".into();
+    }
+    let parts: Vec<String> = v
+        .revocation
+        .iter()
+        .map(|e| format!("{}: {} {}", e.certificate, e.source, e.outcome))
+        .collect();
+    format!("not revoked ({})", super::listed(&parts))
+}
+
+/// The NCSC level of a key, for the key finding's message.
+pub(super) fn key_level(ctx: &Context<'_>, key: medmij_core::ncsc::CertKey) -> Level {
+    ncsc::classify(ctx.profile.ncsc, Item::CertKey(key)).level
+}
