@@ -13,6 +13,22 @@ fn text(a: &AttributeTypeAndValue<'_>) -> String {
     }
 }
 
+/// A DN as text (`CN=…, O=…`); an attribute that does not decode as its string type is shown
+/// lossily instead of the whole name being lost.
+pub fn dn_text(name: &X509Name<'_>) -> String {
+    let mut parts = Vec::new();
+    for rdn in name.iter() {
+        for a in rdn.iter() {
+            let t = a.attr_type();
+            let key = x509_parser::objects::oid2abbrev(t, x509_parser::objects::oid_registry())
+                .map(str::to_string)
+                .unwrap_or_else(|_| t.to_id_string());
+            parts.push(format!("{key}={}", text(a)));
+        }
+    }
+    parts.join(", ")
+}
+
 /// The extended key usages of a certificate.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Eku {
@@ -153,8 +169,8 @@ impl CertFacts {
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der);
         let mut f = CertFacts {
             sha256: medmij_core::hex::encode(digest.as_ref()),
-            subject: c.subject().to_string(),
-            issuer: c.issuer().to_string(),
+            subject: dn_text(c.subject()),
+            issuer: dn_text(c.issuer()),
             subject_raw: c.subject().as_raw().to_vec(),
             issuer_raw: c.issuer().as_raw().to_vec(),
             serial: medmij_core::hex::encode(c.raw_serial()),
@@ -263,7 +279,7 @@ impl CsrFacts {
         let (_, r) = X509CertificationRequest::from_der(der).map_err(|e| e.to_string())?;
         let info = &r.certification_request_info;
         let mut f = CsrFacts {
-            subject: info.subject.to_string(),
+            subject: dn_text(&info.subject),
             common_names: info.subject.iter_common_name().map(text).collect(),
             dns_names: vec![],
             ip_sans: vec![],

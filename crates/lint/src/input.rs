@@ -74,9 +74,13 @@ pub fn parse(bytes: &[u8]) -> Result<Subject, InputError> {
                         })
                     }
                     Err(e) => {
+                        let mut why = e.to_string();
+                        if why.contains("X.509 name") {
+                            why.push_str(" (a name attribute does not decode as its string type, e.g. a UTF8String that is not UTF-8: RFC 5280 §4.1.2.4)");
+                        }
                         return Err(InputError::Unparsable {
                             what: format!("certificate {}", i + 1),
-                            why: e.to_string(),
+                            why,
                         })
                     }
                 }

@@ -80,6 +80,7 @@ pub enum SetupError {
 pub struct Linter {
     opts: Options,
     verifier: Option<Verifier>,
+    anchor_subjects: Vec<Vec<u8>>,
     dns: Option<(dns::Dns, tokio::runtime::Runtime)>,
 }
 
@@ -124,9 +125,20 @@ impl Linter {
                 Some((d, rt))
             }
         };
+        let anchor_subjects = verifier
+            .as_ref()
+            .map(|v| {
+                v.anchors()
+                    .anchors()
+                    .iter()
+                    .filter_map(|a| CertFacts::read(&a.der).ok().map(|c| c.subject_raw))
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(Linter {
             opts,
             verifier,
+            anchor_subjects,
             dns,
         })
     }
@@ -144,6 +156,7 @@ impl Linter {
             now: self.opts.at,
             revocation_checked: self.opts.revocation.is_some() && self.verifier.is_some(),
             caa_identifiers: self.opts.caa_identifiers.clone(),
+            anchor_subjects: self.anchor_subjects.clone(),
         }
     }
 

@@ -61,12 +61,14 @@ pub(super) fn key(
     let level = super::handshake::key_level(ctx, key);
     if level == Level::Good {
         f.put(LEAF_KEY_STRENGTH, Status::Pass, format!("{described}: NCSC rates it good"));
-    } else {
+    } else if matches!(key, CertKey::Rsa { .. }) && ctx.role == super::Role::Backchannel {
         f.put(
             LEAF_KEY_STRENGTH,
             Status::Info,
-            format!("{described}: NCSC rates it {level}; accepted (decision 4.2: the PKI prescribes the key type, this is not a failure of the node)"),
+            format!("{described}: NCSC rates it {level}; accepted (decision 4.2: PKIoverheid prescribes RSA keys, this is not a failure of the node)"),
         );
+    } else {
+        f.put(LEAF_KEY_STRENGTH, Status::Info, format!("{described}: NCSC rates it {level}, not good"));
     }
 }
 

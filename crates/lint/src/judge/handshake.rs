@@ -55,6 +55,25 @@ pub(super) fn from_verdict(
         return;
     };
     let origin = |c: &CertFacts| Origin::Certificate(c.subject.clone());
+    // webpki says "unknown issuer" both for an untrusted root and for a chain that stops short
+    // of its anchor; when the last certificate's issuer is neither in the file nor an anchor's
+    // name, an intermediate is missing (core.tls.313) and whether the root is trusted cannot
+    // be told yet.
+    // Only a leaf sent alone gets this diagnosis: with intermediates sent, an unknown issuer
+    // above them is far more often an untrusted root than a second missing level.
+    if let (Some(top), true) = (top_of_path(certs), certs.len() == 1 || !certs[1].issued(&certs[0])) {
+        let known = ctx.anchor_subjects.iter().any(|a| *a == top.issuer_raw);
+        if !top.self_issued && !known && v.reasons.iter().any(|r| r.code == Code::UnknownIssuer) {
+            f.put(
+                CHAIN_COMPLETE,
+                Status::Fail,
+                format!("the chain ends at `{}`, whose issuer `{}` is neither in the file nor a trust anchor: send the missing intermediate (or the root is not trusted)", top.name(), top.issuer),
+            );
+            for c in [CHAIN_TRUSTED_ANCHOR, FRONTCHANNEL_PUBLIC_ROOT] {
+                f.put(c, Status::NotTested, "the chain is incomplete: the anchor cannot be established");
+            }
+        }
+    }
     for r in &v.reasons {
         // On the frontchannel the path must end at a public root: its own check.
         let check = match (r.code, ctx.role) {
@@ -103,6 +122,19 @@ pub(super) fn from_verdict(
         };
         f.put(c, Status::Pass, msg);
     }
+}
+
+/// The last certificate of the issuer-linked path at the front of `certs` (path order).
+fn top_of_path(certs: &[CertFacts]) -> Option<&CertFacts> {
+    let mut top = certs.first()?;
+    for c in &certs[1..] {
+        if c.issued(top) && !top.self_issued {
+            top = c;
+        } else {
+            break;
+        }
+    }
+    Some(top)
 }
 
 fn revocation_summary(v: &Verdict) -> String {

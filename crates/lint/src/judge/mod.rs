@@ -53,6 +53,9 @@ pub struct Context<'a> {
     pub revocation_checked: bool,
     /// CAA issuer domains of the issuing CA given by the user, besides the known list.
     pub caa_identifiers: Vec<String>,
+    /// The raw subject names of the trust anchors (to tell a missing intermediate from an
+    /// untrusted root when the path fails).
+    pub anchor_subjects: Vec<Vec<u8>>,
 }
 
 impl Context<'_> {
