@@ -303,7 +303,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[BackchannelServer, BackchannelClient, BackchannelCertificate],
         profiles: BOTH,
         enforced: Coverage { how: "verifier: webpki path to the profile's anchors (each candidate path's anchor validity and cut-off date checked during path building), leaf EKU serverAuth checked separately (client certificates too; anyExtendedKeyUsage refused), no keyCertSign in a leaf, optional intermediate allow-list; on the handshake path also RFC 5280 serial form (positive, at most 20 octets) and name-string encoding of every sent certificate, so the linter need not be run for those", by: "verifier", status: Implemented },
-        verified: Coverage { how: "linter checks EKU, validity, anchors and policy OIDs (G1 2.16.528.1.1003.1.2.8.6, G4 2.16.528.1.1003.1.2.44.15.35.11)", by: "linter; test PKI fixtures", status: Planned },
+        verified: Coverage { how: "`lint`: the verifier's chain rules (EKU, validity, anchors, encoding, key, revocation with --revocation/--crl) plus keyUsage, SAN/CN, extensions and days left; policy OIDs under core.tls.314", by: "linter; test PKI fixtures", status: Implemented },
     },
     Requirement {
         id: CORE_TLS_313,
@@ -314,7 +314,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[BackchannelServer, BackchannelClient, FrontchannelServer],
         profiles: BOTH,
         enforced: Coverage { how: "verifier refuses an incomplete peer chain (incomplete-chain) and warns on a root in it (done); gateway start-up path building pending", by: "verifier, gateway", status: Partial },
-        verified: Coverage { how: "served chain verifies without fetching; self-signed root present = fail; wrong order = warning", by: "scanner, linter; test PKI fixtures", status: Planned },
+        verified: Coverage { how: "`lint` on the chain file: root present = fail, wrong order = warning, missing intermediate = fail (done); the scanner on the chain a server sends (pending)", by: "scanner, linter; test PKI fixtures", status: Partial },
     },
     Requirement {
         id: CORE_TLS_314,
@@ -325,7 +325,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[BackchannelCertificate],
         profiles: BOTH,
         enforced: Coverage { how: "verifier trusts anchors matched to the profile's pins (subject + SHA-256); others warn outside the test environment; `anchors fetch` keeps only pinned files; backchannel verifiers refuse wildcard names (whitelist names are exact; PKIoverheid G4 forbids wildcards)", by: "verifier", status: Implemented },
-        verified: Coverage { how: "linter checks the hierarchy and the PKIoverheid private policy OIDs", by: "linter; test PKI fixtures", status: Planned },
+        verified: Coverage { how: "`lint`: the PKIoverheid private server policy OID (G1/G4; the CIBG acceptance arcs outside production), the OIN reported, no IP SAN in G4, no wildcard, the chain to the pinned roots", by: "linter; test PKI fixtures", status: Implemented },
     },
     Requirement {
         id: CORE_TLS_315,
@@ -336,7 +336,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[FrontchannelCertificate, FrontchannelServer],
         profiles: BOTH,
         enforced: Coverage { how: "gateway refuses to start a production frontchannel listener with a DV or wildcard certificate", by: "gateway", status: Planned },
-        verified: Coverage { how: "linter: policy OIDs (OV/EV/ETSI), wildcards, registrable domains, CAA tree climbing, DNSSEC, issuer country; manual items for key generation and management; `pki csr` generates keys locally", by: "linter, test PKI (csr)", status: Planned },
+        verified: Coverage { how: "`lint --role frontchannel [--dns]`: public root, policy OIDs (OV/EV/ETSI; DV only in test), wildcards, registrable domains (public suffix list), issuer in the EU/EEA, CA/B maximum validity, CAA tree climbing, DNSSEC validated by the linter; key generation and management as manual items; `pki csr` generates keys locally", by: "linter, test PKI (csr)", status: Implemented },
     },
     Requirement {
         id: MEDMIJ_WHITELIST,
