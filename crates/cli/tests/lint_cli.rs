@@ -8,13 +8,17 @@ mod common;
 use common::*;
 
 fn schema() -> jsonschema::Validator {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/schema/lint-1.json");
-    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/schema/lint-1.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     jsonschema::validator_for(&schema).expect("the published schema is itself valid")
 }
 
 fn errors(v: &jsonschema::Validator, doc: &serde_json::Value) -> Vec<String> {
-    v.iter_errors(doc).map(|e| format!("{} at {}", e, e.instance_path())).collect()
+    v.iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
 }
 
 #[test]
@@ -32,31 +36,66 @@ fn lint_exit_codes_json_schema_and_html_over_the_catalogue() {
     let o = run(&["lint", "--trust-anchor", &g1, &good, &bad]);
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
-    assert!(out.contains("FAIL            core.tls.314  leaf.policy-oid"), "{out}");
-    assert!(out.contains("fix: order a PKIoverheid private services server certificate"), "{out}");
+    assert!(
+        out.contains("FAIL            core.tls.314  leaf.policy-oid"),
+        "{out}"
+    );
+    assert!(
+        out.contains("fix: order a PKIoverheid private services server certificate"),
+        "{out}"
+    );
     // A warning fails only with --fail-on warning.
     let multi = format!("{d}/certs/public-ov-multi-owner/chain.pem");
     let ov_root = format!("{d}/ca/public-ov-root.pem");
     let front = ["lint", "--role", "frontchannel", "--trust-anchor", &ov_root];
-    assert_eq!(run(&[&front[..], &[&multi]].concat()).status.code(), Some(0));
-    assert_eq!(run(&[&front[..], &["--fail-on", "warning", &multi]].concat()).status.code(), Some(1));
+    assert_eq!(
+        run(&[&front[..], &[&multi]].concat()).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(&[&front[..], &["--fail-on", "warning", &multi]].concat())
+            .status
+            .code(),
+        Some(1)
+    );
     // DV passes only in the test environment.
     let dv = format!("{d}/certs/public-dv/chain.pem");
     let dv_root = format!("{d}/ca/public-dv-root.pem");
     let dv_front = ["lint", "--role", "frontchannel", "--trust-anchor", &dv_root];
-    assert_eq!(run(&[&dv_front[..], &[&dv]].concat()).status.code(), Some(1));
-    assert_eq!(run(&[&dv_front[..], &["--environment", "test", &dv]].concat()).status.code(), Some(0));
+    assert_eq!(
+        run(&[&dv_front[..], &[&dv]].concat()).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        run(&[&dv_front[..], &["--environment", "test", &dv]].concat())
+            .status
+            .code(),
+        Some(0)
+    );
 
     // JSON: every catalogue entry, in one report per role, validates against the schema.
-    let cat: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(pki.dir.join("catalogue.json")).unwrap()).unwrap();
+    let cat: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(pki.dir.join("catalogue.json")).unwrap())
+            .unwrap();
     let v = schema();
     for role in ["backchannel", "frontchannel"] {
-        let mut args = vec!["lint".to_string(), "--role".into(), role.into(), "--format".into(), "json".into()];
+        let mut args = vec![
+            "lint".to_string(),
+            "--role".into(),
+            role.into(),
+            "--format".into(),
+            "json".into(),
+        ];
         for a in [&g1, &g4, &ov_root, &dv_root] {
             args.extend(["--trust-anchor".into(), a.clone()]);
         }
         let mut n = 0;
-        for e in cat["entries"].as_array().unwrap().iter().filter(|e| e["role"] == role) {
+        for e in cat["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["role"] == role)
+        {
             args.push(format!("{d}/{}", e["chain"].as_str().unwrap()));
             n += 1;
         }
@@ -81,11 +120,28 @@ fn lint_exit_codes_json_schema_and_html_over_the_catalogue() {
 
     // HTML: a self-contained page with the grid, written atomically with --output.
     let html = pki.dir.join("report.html");
-    let o = run(&["lint", "--format", "html", "--output", html.to_str().unwrap(), "--trust-anchor", &g1, &good, &bad]);
+    let o = run(&[
+        "lint",
+        "--format",
+        "html",
+        "--output",
+        html.to_str().unwrap(),
+        "--trust-anchor",
+        &g1,
+        &good,
+        &bad,
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let page = std::fs::read_to_string(&html).unwrap();
-    assert!(page.starts_with("<!DOCTYPE html>") && page.contains("id=\"grid\"") && page.contains("class=\"fail\""));
-    assert!(!page.contains("<script") && !page.contains("http://") && !page.contains("https://"), "self-contained");
+    assert!(
+        page.starts_with("<!DOCTYPE html>")
+            && page.contains("id=\"grid\"")
+            && page.contains("class=\"fail\"")
+    );
+    assert!(
+        !page.contains("<script") && !page.contains("http://") && !page.contains("https://"),
+        "self-contained"
+    );
 }
 
 #[test]
@@ -93,10 +149,18 @@ fn list_explain_and_the_generated_docs() {
     let o = run(&["lint", "--list"]);
     assert_eq!(o.status.code(), Some(0));
     let list = stdout(&o);
-    for c in ["frontchannel.caa", "leaf.policy-oid", "chain.no-root", "manual.key-management"] {
+    for c in [
+        "frontchannel.caa",
+        "leaf.policy-oid",
+        "chain.no-root",
+        "manual.key-management",
+    ] {
         assert!(list.contains(c), "{c} not listed");
     }
-    assert!(!list.contains("peer.whitelisted"), "a handshake/scan-only check is listed");
+    assert!(
+        !list.contains("peer.whitelisted"),
+        "a handshake/scan-only check is listed"
+    );
     let o = run(&["lint", "--explain", "frontchannel.caa"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains("RFC 8659") && stdout(&o).contains("fix:"));
@@ -105,7 +169,10 @@ fn list_explain_and_the_generated_docs() {
     assert!(stderr(&o).contains("no such check"));
     // docs/linter.md carries the generated table verbatim.
     let md = stdout(&run(&["lint", "--list", "--format", "md"]));
-    let doc = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/linter.md")).unwrap();
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/linter.md"),
+    )
+    .unwrap();
     assert!(
         doc.contains(&md),
         "docs/linter.md is stale: replace its table with `medmij-tls lint --list --format md`"
@@ -119,23 +186,63 @@ fn csrs_and_bad_files() {
     let key = t.join("k.pem");
     let csr = t.join("k.csr");
     // `pki csr` refuses wildcards; openssl makes the one with a wildcard.
-    let o = run(&["pki", "csr", "--hostname", "www.zorg.nl", "--key", "ecdsa-p256", "--key-out", key.to_str().unwrap(), "--csr-out", csr.to_str().unwrap()]);
+    let o = run(&[
+        "pki",
+        "csr",
+        "--hostname",
+        "www.zorg.nl",
+        "--key",
+        "ecdsa-p256",
+        "--key-out",
+        key.to_str().unwrap(),
+        "--csr-out",
+        csr.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let wild = t.join("wild.csr");
     let o = std::process::Command::new("openssl")
-        .args(["req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-subj", "/CN=www.zorg.nl", "-addext", "subjectAltName=DNS:www.zorg.nl,DNS:*.zorg.nl", "-keyout"])
+        .args([
+            "req",
+            "-new",
+            "-nodes",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-subj",
+            "/CN=www.zorg.nl",
+            "-addext",
+            "subjectAltName=DNS:www.zorg.nl,DNS:*.zorg.nl",
+            "-keyout",
+        ])
         .arg(t.join("wild.key"))
         .arg("-out")
         .arg(&wild)
         .output()
         .expect("openssl is needed (scripts/test installs it)");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = run(&["lint", "--role", "frontchannel", "--format", "json", csr.to_str().unwrap(), wild.to_str().unwrap()]);
+    let o = run(&[
+        "lint",
+        "--role",
+        "frontchannel",
+        "--format",
+        "json",
+        csr.to_str().unwrap(),
+        wild.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(doc["files"][0]["kind"], "csr");
     let status_in = |i: usize, c: &str| {
-        doc["files"][i]["findings"].as_array().unwrap().iter().find(|f| f["check"] == c).unwrap()["status"].as_str().unwrap().to_string()
+        doc["files"][i]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["check"] == c)
+            .unwrap()["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
     };
     assert_eq!(status_in(0, "frontchannel.no-wildcard"), "pass");
     assert_eq!(status_in(0, "leaf.key-strength"), "info");
@@ -148,7 +255,14 @@ fn csrs_and_bad_files() {
     // Files that cannot be linted: exit 2, each named with its reason; the others still judged.
     std::fs::write(t.join("empty.pem"), "").unwrap();
     std::fs::write(t.join("junk.pem"), "not a certificate at all\n").unwrap();
-    let o = run(&["lint", t.join("empty.pem").to_str().unwrap(), t.join("junk.pem").to_str().unwrap(), t.to_str().unwrap(), "/dev/zero", csr.to_str().unwrap()]);
+    let o = run(&[
+        "lint",
+        t.join("empty.pem").to_str().unwrap(),
+        t.join("junk.pem").to_str().unwrap(),
+        t.to_str().unwrap(),
+        "/dev/zero",
+        csr.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     let out = stdout(&o);
     assert!(out.contains("the file is empty"), "{out}");
@@ -160,7 +274,13 @@ fn csrs_and_bad_files() {
     let o = run(&["lint"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no file given"));
-    let o = run(&["lint", "--resolver", "nowhere", "--dns", csr.to_str().unwrap()]);
+    let o = run(&[
+        "lint",
+        "--resolver",
+        "nowhere",
+        "--dns",
+        csr.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--resolver"));
 }

@@ -66,7 +66,9 @@ pub fn find(organizations: &[String]) -> Option<&'static CaOrganization> {
 
 /// Whether a country code is in the EU/EEA.
 pub fn in_eu_eea(country: &str) -> bool {
-    EU_EEA.iter().any(|c| c.eq_ignore_ascii_case(country.trim()))
+    EU_EEA
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case(country.trim()))
 }
 
 #[cfg(test)]
@@ -78,9 +80,16 @@ mod tests {
         let f: File = toml::from_str(LIST).unwrap();
         assert!(f.ca.len() >= 15 && !f.reviewed.is_empty());
         for ca in &f.ca {
-            assert!(ca.country.len() == 2 && !ca.organizations.is_empty(), "{}", ca.name);
+            assert!(
+                ca.country.len() == 2 && !ca.organizations.is_empty(),
+                "{}",
+                ca.name
+            );
             for d in &ca.caa {
-                assert!(!d.contains(' ') && d.contains('.') && d == &d.to_ascii_lowercase(), "{d}");
+                assert!(
+                    !d.contains(' ') && d.contains('.') && d == &d.to_ascii_lowercase(),
+                    "{d}"
+                );
             }
         }
         assert_eq!(find(&["globalsign NV-SA".into()]).unwrap().country, "BE");

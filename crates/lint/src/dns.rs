@@ -153,10 +153,9 @@ impl Dns {
             None => {
                 let (c, _) = hickory_resolver::system_conf::read_system_conf()
                     .map_err(|e| DnsSetupError::Resolver(format!("/etc/resolv.conf: {e}")))?;
-                let ns = c
-                    .name_servers()
-                    .first()
-                    .ok_or_else(|| DnsSetupError::Resolver("/etc/resolv.conf names no nameserver".into()))?;
+                let ns = c.name_servers().first().ok_or_else(|| {
+                    DnsSetupError::Resolver("/etc/resolv.conf names no nameserver".into())
+                })?;
                 SocketAddr::new(ns.ip, ns.connections.first().map_or(53, |c| c.port))
             }
         };
@@ -195,7 +194,10 @@ impl Dns {
     pub async fn gather(&self, names: &[String]) -> DnsFacts {
         let mut unique: Vec<(&String, String)> = Vec::new();
         for n in names {
-            let q = n.trim_start_matches("*.").trim_end_matches('.').to_ascii_lowercase();
+            let q = n
+                .trim_start_matches("*.")
+                .trim_end_matches('.')
+                .to_ascii_lowercase();
             if !unique.iter().any(|(_, u)| *u == q) {
                 unique.push((n, q));
             }
@@ -228,7 +230,9 @@ impl Dns {
                 }
                 Step::Empty => continue,
                 Step::Error(reason) => {
-                    caa = Caa::Error { reason: format!("{at}: {reason}") };
+                    caa = Caa::Error {
+                        reason: format!("{at}: {reason}"),
+                    };
                     break;
                 }
             }
@@ -236,7 +240,9 @@ impl Dns {
         NameFacts {
             name: original.to_string(),
             caa,
-            dnssec: dnssec.unwrap_or(Dnssec::Error { reason: "an empty name".into() }),
+            dnssec: dnssec.unwrap_or(Dnssec::Error {
+                reason: "an empty name".into(),
+            }),
         }
     }
 
@@ -269,15 +275,23 @@ impl Dns {
                 }
                 let dnssec = from_proof(proof);
                 if records.is_empty() {
-                    Answer { caa: Step::Empty, dnssec }
+                    Answer {
+                        caa: Step::Empty,
+                        dnssec,
+                    }
                 } else {
-                    Answer { caa: Step::Found(records), dnssec }
+                    Answer {
+                        caa: Step::Found(records),
+                        dnssec,
+                    }
                 }
             }
             Err(NetError::Dns(DnsError::NoRecordsFound(nr))) => Answer {
                 caa: Step::Empty,
                 dnssec: nr.soa.as_ref().map_or(
-                    Dnssec::Error { reason: "a negative answer without SOA".into() },
+                    Dnssec::Error {
+                        reason: "a negative answer without SOA".into(),
+                    },
                     |s| from_proof(s.proof),
                 ),
             },
@@ -287,7 +301,9 @@ impl Dns {
             },
             Err(NetError::Dns(DnsError::DnssecBogus)) => Answer {
                 caa: Step::Error("the answer does not validate (DNSSEC bogus)".into()),
-                dnssec: Dnssec::Bogus { reason: "the signatures do not validate to the trust anchor".into() },
+                dnssec: Dnssec::Bogus {
+                    reason: "the signatures do not validate to the trust anchor".into(),
+                },
             },
             Err(NetError::Dns(DnsError::ResponseCode(ResponseCode::ServFail))) => {
                 match self.checking_disabled(name).await {
@@ -306,12 +322,21 @@ impl Dns {
     /// or NXDOMAIN (the data exists but failed its validation).
     async fn checking_disabled(&self, name: &str) -> Option<bool> {
         let query = cd_query(name)?;
-        let bind: SocketAddr = if self.server.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" }.parse().ok()?;
+        let bind: SocketAddr = if self.server.is_ipv4() {
+            "0.0.0.0:0"
+        } else {
+            "[::]:0"
+        }
+        .parse()
+        .ok()?;
         let sock = tokio::net::UdpSocket::bind(bind).await.ok()?;
         sock.connect(self.server).await.ok()?;
         sock.send(&query).await.ok()?;
         let mut buf = vec![0u8; usize::from(EDNS_UDP_SIZE)];
-        let n = tokio::time::timeout(self.timeout, sock.recv(&mut buf)).await.ok()?.ok()?;
+        let n = tokio::time::timeout(self.timeout, sock.recv(&mut buf))
+            .await
+            .ok()?
+            .ok()?;
         let resp = buf.get(..n)?;
         if resp.len() < 12 || resp[..2] != query[..2] {
             return None;
@@ -367,7 +392,11 @@ fn from_proof(p: Proof) -> Dnssec {
     match p {
         Proof::Secure => Dnssec::Secure,
         Proof::Insecure => Dnssec::Insecure,
-        Proof::Bogus => Dnssec::Bogus { reason: "the signatures do not validate".into() },
-        _ => Dnssec::Error { reason: "indeterminate: no chain of trust could be built".into() },
+        Proof::Bogus => Dnssec::Bogus {
+            reason: "the signatures do not validate".into(),
+        },
+        _ => Dnssec::Error {
+            reason: "indeterminate: no chain of trust could be built".into(),
+        },
     }
 }

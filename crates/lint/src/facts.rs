@@ -9,7 +9,7 @@ use x509_parser::prelude::*;
 fn text(a: &AttributeTypeAndValue<'_>) -> String {
     match a.as_str() {
         Ok(s) => s.to_string(),
-        Err(_) => String::from_utf8_lossy(a.attr_value().data.as_ref()).into_owned(),
+        Err(_) => String::from_utf8_lossy(a.attr_value().data).into_owned(),
     }
 }
 
@@ -247,7 +247,9 @@ impl CertFacts {
 
     /// A short name for messages: the first CN, else the subject DN.
     pub fn name(&self) -> &str {
-        self.common_names.first().map_or(self.subject.as_str(), String::as_str)
+        self.common_names
+            .first()
+            .map_or(self.subject.as_str(), String::as_str)
     }
 }
 

@@ -69,20 +69,36 @@ pub fn render(r: &LintReport) -> String {
         r.summary.manual
     );
     // The grid.
-    let _ = write!(h, "<table id=\"grid\"><tr><th>check</th><th>requirement</th>");
+    let _ = write!(
+        h,
+        "<table id=\"grid\"><tr><th>check</th><th>requirement</th>"
+    );
     for f in &r.files {
         let _ = write!(h, "<th>{}</th>", esc(&f.file));
     }
     let _ = write!(h, "</tr>");
     for c in crate::docs::lint_checks() {
-        let _ = write!(h, "<tr><td><code>{}</code></td><td>{}</td>", c.name, c.requirement);
+        let _ = write!(
+            h,
+            "<tr><td><code>{}</code></td><td>{}</td>",
+            c.name, c.requirement
+        );
         for f in &r.files {
             match f.findings.iter().find(|x| x.check == c.name) {
                 Some(x) => {
-                    let _ = write!(h, "<td class=\"{0}\" title=\"{1}\">{0}</td>", label(x.status), esc(&x.message));
+                    let _ = write!(
+                        h,
+                        "<td class=\"{0}\" title=\"{1}\">{0}</td>",
+                        label(x.status),
+                        esc(&x.message)
+                    );
                 }
                 None => {
-                    let _ = write!(h, "<td class=\"error\">{}</td>", if f.error.is_some() { "unreadable" } else { "-" });
+                    let _ = write!(
+                        h,
+                        "<td class=\"error\">{}</td>",
+                        if f.error.is_some() { "unreadable" } else { "-" }
+                    );
                 }
             }
         }
@@ -114,7 +130,12 @@ pub fn render(r: &LintReport) -> String {
         let todo: Vec<_> = f
             .findings
             .iter()
-            .filter(|x| matches!(x.status, Status::Fail | Status::Warning | Status::Error | Status::Manual))
+            .filter(|x| {
+                matches!(
+                    x.status,
+                    Status::Fail | Status::Warning | Status::Error | Status::Manual
+                )
+            })
             .collect();
         if todo.is_empty() {
             let _ = write!(h, "<p class=\"pass\">Nothing to fix.</p>");
@@ -136,6 +157,6 @@ pub fn render(r: &LintReport) -> String {
             let _ = write!(h, "</table>");
         }
     }
-    let _ = write!(h, "</body></html>\n");
+    let _ = writeln!(h, "</body></html>");
     h
 }

@@ -81,7 +81,7 @@ pub fn parse(bytes: &[u8]) -> Result<Subject, InputError> {
                         return Err(InputError::Unparsable {
                             what: format!("certificate {}", i + 1),
                             why,
-                        })
+                        });
                     }
                 }
             }
@@ -159,7 +159,8 @@ fn pem(bytes: &[u8]) -> Result<Subject, InputError> {
     let mut certs = Vec::new();
     let mut csr = None;
     for (i, item) in <(SectionKind, Vec<u8>)>::pem_slice_iter(bytes).enumerate() {
-        let (kind, der) = item.map_err(|e| InputError::NotPemOrDer(format!("PEM block {}: {e}", i + 1)))?;
+        let (kind, der) =
+            item.map_err(|e| InputError::NotPemOrDer(format!("PEM block {}: {e}", i + 1)))?;
         match kind {
             SectionKind::Certificate => {
                 if certs.len() == MAX_CERTIFICATES {
@@ -185,9 +186,7 @@ fn pem(bytes: &[u8]) -> Result<Subject, InputError> {
         }
     }
     match (certs.is_empty(), csr) {
-        (true, None) => Err(InputError::NotPemOrDer(
-            "no PEM block found".into(),
-        )),
+        (true, None) => Err(InputError::NotPemOrDer("no PEM block found".into())),
         (true, Some(c)) => Ok(Subject::Csr(c)),
         (false, None) => Ok(Subject::Chain(certs)),
         (false, Some(_)) => Err(InputError::Mixed),

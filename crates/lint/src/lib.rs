@@ -88,14 +88,19 @@ impl Linter {
     /// Loads the anchors, builds the verifier and, with DNS, the validating resolver.
     pub fn new(opts: Options) -> Result<Linter, SetupError> {
         let mut anchors = opts.trust_anchors.clone();
-        if anchors.is_empty() && opts.role == Role::Frontchannel && Path::new(SYSTEM_ROOTS).exists() {
+        if anchors.is_empty() && opts.role == Role::Frontchannel && Path::new(SYSTEM_ROOTS).exists()
+        {
             anchors.push(PathBuf::from(SYSTEM_ROOTS));
         }
         let verifier = if anchors.is_empty() {
             None
         } else {
             let store = TrustStore::load(&opts.profile, opts.environment, &anchors)?;
-            let http = HttpClient::new(opts.fetch_timeout, medmij_verify::http::DEFAULT_MAX_BYTES, None);
+            let http = HttpClient::new(
+                opts.fetch_timeout,
+                medmij_verify::http::DEFAULT_MAX_BYTES,
+                None,
+            );
             let mut b = Verifier::builder(&opts.profile, opts.environment)
                 .channel(match opts.role {
                     Role::Backchannel => Channel::Backchannel,
@@ -189,7 +194,13 @@ impl Linter {
                 let verdict = self.verifier.as_ref().map(|v| {
                     let leaf = &ders[order[0]];
                     let rest: Vec<&[u8]> = order[1..].iter().map(|&i| ders[i].as_slice()).collect();
-                    v.verify(leaf, &rest, &Peer::Server { hostname: None }, None, self.opts.at)
+                    v.verify(
+                        leaf,
+                        &rest,
+                        &Peer::Server { hostname: None },
+                        None,
+                        self.opts.at,
+                    )
                 });
                 let leaf = &certs[order[0]];
                 let dns = self.dns_of(&leaf.dns_names);
@@ -198,7 +209,11 @@ impl Linter {
                     file: label.to_string(),
                     kind: Some("chain"),
                     error: None,
-                    certificates: certs.iter().enumerate().map(|(i, c)| summary(i, c)).collect(),
+                    certificates: certs
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| summary(i, c))
+                        .collect(),
                     dns,
                     findings,
                 }

@@ -17,7 +17,13 @@ use medmij_testpki::store::PkiDir;
 use std::path::Path;
 use std::time::Duration;
 
-fn linter(dir: &Path, cat: &Catalogue, role: CatRole, revocation: Option<FailMode>, crls: bool) -> Linter {
+fn linter(
+    dir: &Path,
+    cat: &Catalogue,
+    role: CatRole,
+    revocation: Option<FailMode>,
+    crls: bool,
+) -> Linter {
     let roots: Vec<_> = cat
         .entries
         .iter()
@@ -52,7 +58,11 @@ fn linter(dir: &Path, cat: &Catalogue, role: CatRole, revocation: Option<FailMod
 }
 
 fn check_catalogue(dir: &Path, cat: &Catalogue, revocation: Option<FailMode>, crls: bool) {
-    let lint_checks: Vec<&str> = checks::CHECKS.iter().filter(|c| c.runs_at(Stage::Lint)).map(|c| c.name).collect();
+    let lint_checks: Vec<&str> = checks::CHECKS
+        .iter()
+        .filter(|c| c.runs_at(Stage::Lint))
+        .map(|c| c.name)
+        .collect();
     let mut problems = Vec::new();
     for role in [CatRole::Backchannel, CatRole::Frontchannel] {
         let l = linter(dir, cat, role, revocation, crls);
@@ -87,7 +97,11 @@ fn check_catalogue(dir: &Path, cat: &Catalogue, revocation: Option<FailMode>, cr
                     .filter(|f| got_names.contains(&f.check))
                     .map(|f| format!("{} {:?}: {}", f.check, f.status, f.message))
                     .collect();
-                problems.push(format!("{}: expected {want:?}, got {have:?}\n    {}", e.id, detail.join("\n    ")));
+                problems.push(format!(
+                    "{}: expected {want:?}, got {have:?}\n    {}",
+                    e.id,
+                    detail.join("\n    ")
+                ));
                 continue;
             }
             if e.severity.as_deref() == Some("warning") {
@@ -101,7 +115,11 @@ fn check_catalogue(dir: &Path, cat: &Catalogue, revocation: Option<FailMode>, cr
             }
             // The revocation checks ran when asked for, on entries with a path.
             if revocation.is_some() && e.expect == medmij_testpki::catalogue::Expect::Valid {
-                let rev = r.findings.iter().find(|f| f.check == "revocation.not-revoked").unwrap();
+                let rev = r
+                    .findings
+                    .iter()
+                    .find(|f| f.check == "revocation.not-revoked")
+                    .unwrap();
                 assert_eq!(rev.status, Status::Pass, "{}: {}", e.id, rev.message);
             }
         }
@@ -131,7 +149,10 @@ fn every_catalogue_entry_gets_exactly_its_intended_findings_ecdsa_live_revocatio
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let pd = PkiDir::new(&dir);
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async move {
             let l = tokio::net::TcpListener::from_std(listener).unwrap();
             medmij_testpki::serve::serve(pd, l, async {

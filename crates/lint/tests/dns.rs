@@ -71,7 +71,14 @@ impl Drop for Proc {
 }
 
 fn tool(name: &str) -> PathBuf {
-    for d in ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin", "/usr/local/bin"] {
+    for d in [
+        "/usr/sbin",
+        "/usr/bin",
+        "/sbin",
+        "/bin",
+        "/usr/local/sbin",
+        "/usr/local/bin",
+    ] {
         let p = Path::new(d).join(name);
         if p.exists() {
             return p;
@@ -82,7 +89,11 @@ fn tool(name: &str) -> PathBuf {
 
 fn run(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -100,11 +111,12 @@ fn free_udp_port() -> u16 {
 /// Waits until the server at `port` answers a DNS query (any answer).
 fn wait_dns(port: u16, what: &str, child: &mut Child) {
     let q: [u8; 29] = [
-        0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 4, b'l', b'i', b'n', b't', 4, b't', b'e', b's', b't', 0, 0, 6, 0,
-        1, 0, 0,
+        0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 4, b'l', b'i', b'n', b't', 4, b't', b'e',
+        b's', b't', 0, 0, 6, 0, 1, 0, 0,
     ];
     let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-    s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         if let Some(status) = child.try_wait().unwrap() {
@@ -131,21 +143,50 @@ struct Dns {
 fn sign(dir: &Path, origin: &str, file: &str, body: &str) -> String {
     let keygen = tool("dnssec-keygen");
     let signzone = tool("dnssec-signzone");
-    let ksk = run(Command::new(&keygen).current_dir(dir).args(["-q", "-a", "ECDSAP256SHA256", "-f", "KSK", "-n", "ZONE", origin]));
-    let zsk = run(Command::new(&keygen).current_dir(dir).args(["-q", "-a", "ECDSAP256SHA256", "-n", "ZONE", origin]));
+    let ksk = run(Command::new(&keygen).current_dir(dir).args([
+        "-q",
+        "-a",
+        "ECDSAP256SHA256",
+        "-f",
+        "KSK",
+        "-n",
+        "ZONE",
+        origin,
+    ]));
+    let zsk = run(Command::new(&keygen).current_dir(dir).args([
+        "-q",
+        "-a",
+        "ECDSAP256SHA256",
+        "-n",
+        "ZONE",
+        origin,
+    ]));
     let (ksk, zsk) = (ksk.trim().to_string(), zsk.trim().to_string());
     let mut zone = body.to_string();
     let mut keys = String::new();
     for k in [&ksk, &zsk] {
         let key = std::fs::read_to_string(dir.join(format!("{k}.key"))).unwrap();
-        for l in key.lines().filter(|l| !l.starts_with(';') && !l.trim().is_empty()) {
+        for l in key
+            .lines()
+            .filter(|l| !l.starts_with(';') && !l.trim().is_empty())
+        {
             keys.push_str(l);
             keys.push('\n');
         }
     }
     zone.push_str(&keys);
     std::fs::write(dir.join(file), zone).unwrap();
-    run(Command::new(&signzone).current_dir(dir).args(["-q", "-g", "-o", origin, "-e", "+30d", file, &format!("{ksk}.key"), &format!("{zsk}.key")]));
+    run(Command::new(&signzone).current_dir(dir).args([
+        "-q",
+        "-g",
+        "-o",
+        origin,
+        "-e",
+        "+30d",
+        file,
+        &format!("{ksk}.key"),
+        &format!("{zsk}.key"),
+    ]));
     keys
 }
 
@@ -155,8 +196,15 @@ fn start(dir: &Path) -> Dns {
     sign(dir, "lint.test.", "lint.test.zone", ZONE);
     // Alter bogus.lint.test's CAA after signing: its RRSIG no longer verifies.
     let signed = std::fs::read_to_string(dir.join("lint.test.zone.signed")).unwrap();
-    assert!(signed.contains("tag=signed") && signed.contains("RRSIG"), "signing failed");
-    std::fs::write(dir.join("lint.test.zone.signed"), signed.replace("tag=signed", "tag=altered")).unwrap();
+    assert!(
+        signed.contains("tag=signed") && signed.contains("RRSIG"),
+        "signing failed"
+    );
+    std::fs::write(
+        dir.join("lint.test.zone.signed"),
+        signed.replace("tag=signed", "tag=altered"),
+    )
+    .unwrap();
     sign(dir, "test.", "test.zone", TLD);
     let root_keys = sign(dir, ".", "root.zone", ROOT);
     // The linter (hickory) and unbound both start from our root's keys, as they would from
@@ -240,20 +288,27 @@ stub-zone:
 fn cert(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     let mut p = CertificateParams::new(vec![name.to_string()]).unwrap();
     p.distinguished_name.push(DnType::CommonName, name);
-    p.distinguished_name.push(DnType::OrganizationName, "Lint Test CA B.V.");
+    p.distinguished_name
+        .push(DnType::OrganizationName, "Lint Test CA B.V.");
     p.distinguished_name.push(DnType::CountryName, "NL");
     p.key_usages = vec![Ku::DigitalSignature];
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     p.not_before = time::OffsetDateTime::now_utc() - time::Duration::days(1);
     p.not_after = p.not_before + time::Duration::days(90);
-    p.custom_extensions.push(medmij_testpki::ext::certificate_policies(&["2.23.140.1.2.2"]).unwrap());
+    p.custom_extensions
+        .push(medmij_testpki::ext::certificate_policies(&["2.23.140.1.2.2"]).unwrap());
     let pem = p.self_signed(&KeyPair::generate().unwrap()).unwrap().pem();
     let f = dir.join(format!("{name}.pem"));
     std::fs::write(&f, pem).unwrap();
     (f.clone(), f)
 }
 
-fn linter(resolver: SocketAddr, anchor: Option<PathBuf>, trust: PathBuf, timeout: Duration) -> Linter {
+fn linter(
+    resolver: SocketAddr,
+    anchor: Option<PathBuf>,
+    trust: PathBuf,
+    timeout: Duration,
+) -> Linter {
     Linter::new(Options {
         role: Role::Frontchannel,
         profile: Profile::builtin("medmij-2025").unwrap(),
@@ -284,19 +339,49 @@ fn caa_and_dnssec_against_bind_and_unbound() {
     let dns = start(tmp.path());
     // name, CAA, DNSSEC, a word the CAA message must hold
     let cases: &[(&str, Status, Status, &str)] = &[
-        ("signed-caa.lint.test", Status::Pass, Status::Pass, "authorizes the issuing CA"),
-        ("nocaa.lint.test", Status::Fail, Status::Pass, "no CAA record set"),
-        ("www.parent.lint.test", Status::Pass, Status::Pass, "record set at parent.lint.test"),
-        ("otherca.lint.test", Status::Fail, Status::Pass, "other-ca.example"),
+        (
+            "signed-caa.lint.test",
+            Status::Pass,
+            Status::Pass,
+            "authorizes the issuing CA",
+        ),
+        (
+            "nocaa.lint.test",
+            Status::Fail,
+            Status::Pass,
+            "no CAA record set",
+        ),
+        (
+            "www.parent.lint.test",
+            Status::Pass,
+            Status::Pass,
+            "record set at parent.lint.test",
+        ),
+        (
+            "otherca.lint.test",
+            Status::Fail,
+            Status::Pass,
+            "other-ca.example",
+        ),
         ("alias.lint.test", Status::Pass, Status::Pass, "authorizes"),
         ("badiodef.lint.test", Status::Fail, Status::Pass, "iodef"),
-        ("www.unsigned.lint.test", Status::Pass, Status::Warning, "authorizes"),
+        (
+            "www.unsigned.lint.test",
+            Status::Pass,
+            Status::Warning,
+            "authorizes",
+        ),
         ("bogus.lint.test", Status::Error, Status::Fail, "bogus"),
     ];
     let mut problems = Vec::new();
     for (name, caa, sec, word) in cases {
         let (file, anchor) = cert(tmp.path(), name);
-        let l = linter(dns.resolver, Some(dns.anchor.clone()), anchor, Duration::from_secs(3));
+        let l = linter(
+            dns.resolver,
+            Some(dns.anchor.clone()),
+            anchor,
+            Duration::from_secs(3),
+        );
         let r = l.lint_file(&file);
         assert!(r.error.is_none(), "{name}: {:?}", r.error);
         let (cs, cm) = finding(&r, "frontchannel.caa");
@@ -305,13 +390,22 @@ fn caa_and_dnssec_against_bind_and_unbound() {
             problems.push(format!("{name}: CAA {cs:?} ({cm}), DNSSEC {ds:?} ({dm}); expected {caa:?} with `{word}`, {sec:?}"));
         }
         // The certificate checks run whatever DNS says.
-        assert_eq!(finding(&r, "frontchannel.ov-or-better").0, Status::Pass, "{name}");
+        assert_eq!(
+            finding(&r, "frontchannel.ov-or-better").0,
+            Status::Pass,
+            "{name}"
+        );
     }
     // Without our root's keys the linter validates from the IANA root keys, which do not sign
     // this root: never "secure".
     let (file, anchor) = cert(tmp.path(), "signed-caa.lint.test");
     let r = linter(dns.resolver, None, anchor.clone(), Duration::from_secs(3)).lint_file(&file);
-    assert_ne!(finding(&r, "frontchannel.dnssec").0, Status::Pass, "{}", finding(&r, "frontchannel.dnssec").1);
+    assert_ne!(
+        finding(&r, "frontchannel.dnssec").0,
+        Status::Pass,
+        "{}",
+        finding(&r, "frontchannel.dnssec").1
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 
     // An unreachable resolver and one that answers garbage: DNS checks are errors with the
@@ -325,13 +419,34 @@ fn caa_and_dnssec_against_bind_and_unbound() {
             let _ = liar.send_to(b"\x00\x01garbage that is not DNS", from);
         }
     });
-    for (what, addr) in [("silent", silent.local_addr().unwrap()), ("liar", liar_addr)] {
+    for (what, addr) in [
+        ("silent", silent.local_addr().unwrap()),
+        ("liar", liar_addr),
+    ] {
         let t0 = Instant::now();
-        let r = linter(addr, Some(dns.anchor.clone()), anchor.clone(), Duration::from_secs(1)).lint_file(&file);
+        let r = linter(
+            addr,
+            Some(dns.anchor.clone()),
+            anchor.clone(),
+            Duration::from_secs(1),
+        )
+        .lint_file(&file);
         let (cs, cm) = finding(&r, "frontchannel.caa");
         assert_eq!(cs, Status::Error, "{what}: {cm}");
-        assert_eq!(finding(&r, "frontchannel.dnssec").0, Status::Error, "{what}");
-        assert_eq!(finding(&r, "frontchannel.ov-or-better").0, Status::Pass, "{what}");
-        assert!(t0.elapsed() < Duration::from_secs(60), "{what} took {:?}", t0.elapsed());
+        assert_eq!(
+            finding(&r, "frontchannel.dnssec").0,
+            Status::Error,
+            "{what}"
+        );
+        assert_eq!(
+            finding(&r, "frontchannel.ov-or-better").0,
+            Status::Pass,
+            "{what}"
+        );
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "{what} took {:?}",
+            t0.elapsed()
+        );
     }
 }

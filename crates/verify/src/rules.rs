@@ -150,7 +150,11 @@ pub fn rustls_can_use(k: CertKey) -> bool {
 /// a leaf's key only when it verifies a handshake signature, so a verdict without a handshake
 /// needs this.
 pub fn leaf_key(c: &X509Certificate<'_>, edition: NcscVersion) -> RuleResult {
-    let why = key_weakness(cert_key(c), &c.public_key().algorithm.algorithm.to_id_string(), edition)?;
+    let why = key_weakness(
+        cert_key(c),
+        &c.public_key().algorithm.algorithm.to_id_string(),
+        edition,
+    )?;
     Some((Code::WeakKey, format!("`{}` {why}", common_name(c))))
 }
 

@@ -134,17 +134,28 @@ pub(crate) fn run(a: Args) -> anyhow::Result<u8> {
     let profile = a.profile.load()?;
     let at = match &a.at {
         Some(t) => time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-            .map_err(|_| anyhow::anyhow!("--at `{}`: expected RFC 3339, e.g. 2026-06-01T12:00:00Z", t.escape_debug()))?
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "--at `{}`: expected RFC 3339, e.g. 2026-06-01T12:00:00Z",
+                    t.escape_debug()
+                )
+            })?
             .unix_timestamp(),
         None => time::OffsetDateTime::now_utc().unix_timestamp(),
     };
     if !(a.dns_timeout > 0.0 && a.dns_timeout <= 60.0) {
-        bail!("--dns-timeout {}: expected seconds between 0 and 60", a.dns_timeout);
+        bail!(
+            "--dns-timeout {}: expected seconds between 0 and 60",
+            a.dns_timeout
+        );
     }
     let mut crl_files = Vec::new();
     for f in &a.crls {
         let raw = input::read(f, Kind::Crl).context("--crl")?;
-        crl_files.push((f.display().to_string(), super::verify::pem_or_der(&raw).unwrap_or(raw)));
+        crl_files.push((
+            f.display().to_string(),
+            super::verify::pem_or_der(&raw).unwrap_or(raw),
+        ));
     }
     let revocation = match (a.revocation, a.crls.is_empty()) {
         (Some(FailModeArg::Off), _) => None,
@@ -206,7 +217,10 @@ fn parse_resolver(r: &str) -> anyhow::Result<SocketAddr> {
     if let Ok(ip) = r.parse::<std::net::IpAddr>() {
         return Ok(SocketAddr::new(ip, 53));
     }
-    bail!("--resolver `{}`: expected an IP address or IP:PORT", r.escape_debug())
+    bail!(
+        "--resolver `{}`: expected an IP address or IP:PORT",
+        r.escape_debug()
+    )
 }
 
 fn colour() -> bool {
@@ -247,7 +261,11 @@ fn text(r: &medmij_lint::LintReport, verbose: bool, colour: bool) -> String {
             "{head}  {} ({}{}, profile {}, {}, at {})",
             esc(&f.file),
             f.kind.unwrap_or("?"),
-            if f.kind.is_some() { format!(", {}", r.role.label()) } else { String::new() },
+            if f.kind.is_some() {
+                format!(", {}", r.role.label())
+            } else {
+                String::new()
+            },
             esc(&r.profile),
             r.environment,
             r.at
@@ -258,13 +276,26 @@ fn text(r: &medmij_lint::LintReport, verbose: bool, colour: bool) -> String {
         }
         let mut quiet = std::collections::BTreeMap::<&str, usize>::new();
         for x in &f.findings {
-            let shown = verbose || matches!(x.status, Status::Fail | Status::Warning | Status::Error | Status::Manual | Status::Info);
+            let shown = verbose
+                || matches!(
+                    x.status,
+                    Status::Fail | Status::Warning | Status::Error | Status::Manual | Status::Info
+                );
             if !shown {
                 *quiet.entry(label(x.status)).or_default() += 1;
                 continue;
             }
-            line(format!("  {} {:<13} {}: {}", paint(x.status, colour), x.requirement.to_string(), x.check, esc(&x.message)));
-            if let (Some(fix), true) = (x.fix, matches!(x.status, Status::Fail | Status::Warning | Status::Error)) {
+            line(format!(
+                "  {} {:<13} {}: {}",
+                paint(x.status, colour),
+                x.requirement.to_string(),
+                x.check,
+                esc(&x.message)
+            ));
+            if let (Some(fix), true) = (
+                x.fix,
+                matches!(x.status, Status::Fail | Status::Warning | Status::Error),
+            ) {
                 line(format!("  {:<15} {:<13} fix: {}", "", "", fix));
             }
         }
@@ -275,7 +306,12 @@ fn text(r: &medmij_lint::LintReport, verbose: bool, colour: bool) -> String {
     }
     line(format!(
         "{} file(s): {} fail, {} warning, {} error, {} manual, {} pass",
-        r.summary.files, r.summary.fail, r.summary.warning, r.summary.error, r.summary.manual, r.summary.pass
+        r.summary.files,
+        r.summary.fail,
+        r.summary.warning,
+        r.summary.error,
+        r.summary.manual,
+        r.summary.pass
     ));
     s
 }

@@ -28,18 +28,41 @@ fn extensions(certs: &[CertFacts], f: &mut Findings) {
     let mut evidence = Vec::new();
     for (i, c) in certs.iter().enumerate() {
         for o in &c.duplicate_extensions {
-            problems.push(format!("certificate {} (`{}`) has extension {o} more than once", i + 1, c.name()));
-            evidence.push((format!("duplicate {o}"), Origin::Certificate(c.subject.clone())));
+            problems.push(format!(
+                "certificate {} (`{}`) has extension {o} more than once",
+                i + 1,
+                c.name()
+            ));
+            evidence.push((
+                format!("duplicate {o}"),
+                Origin::Certificate(c.subject.clone()),
+            ));
         }
         for o in &c.unknown_critical {
-            problems.push(format!("certificate {} (`{}`) has an unknown critical extension {o}", i + 1, c.name()));
-            evidence.push((format!("unknown critical {o}"), Origin::Certificate(c.subject.clone())));
+            problems.push(format!(
+                "certificate {} (`{}`) has an unknown critical extension {o}",
+                i + 1,
+                c.name()
+            ));
+            evidence.push((
+                format!("unknown critical {o}"),
+                Origin::Certificate(c.subject.clone()),
+            ));
         }
     }
     if problems.is_empty() {
-        f.put(CERT_EXTENSIONS, Status::Pass, "no duplicate extension and no unknown critical extension");
+        f.put(
+            CERT_EXTENSIONS,
+            Status::Pass,
+            "no duplicate extension and no unknown critical extension",
+        );
     } else {
-        f.put_with(CERT_EXTENSIONS, Status::Fail, format!("{}: a relying party must refuse it", listed(&problems)), evidence);
+        f.put_with(
+            CERT_EXTENSIONS,
+            Status::Fail,
+            format!("{}: a relying party must refuse it", listed(&problems)),
+            evidence,
+        );
     }
 }
 
@@ -60,7 +83,11 @@ pub(super) fn key(
     }
     let level = super::handshake::key_level(ctx, key);
     if level == Level::Good {
-        f.put(LEAF_KEY_STRENGTH, Status::Pass, format!("{described}: NCSC rates it good"));
+        f.put(
+            LEAF_KEY_STRENGTH,
+            Status::Pass,
+            format!("{described}: NCSC rates it good"),
+        );
     } else if matches!(key, CertKey::Rsa { .. }) && ctx.role == super::Role::Backchannel {
         f.put(
             LEAF_KEY_STRENGTH,
@@ -68,7 +95,11 @@ pub(super) fn key(
             format!("{described}: NCSC rates it {level}; accepted (decision 4.2: PKIoverheid prescribes RSA keys, this is not a failure of the node)"),
         );
     } else {
-        f.put(LEAF_KEY_STRENGTH, Status::Info, format!("{described}: NCSC rates it {level}, not good"));
+        f.put(
+            LEAF_KEY_STRENGTH,
+            Status::Info,
+            format!("{described}: NCSC rates it {level}, not good"),
+        );
     }
 }
 
@@ -77,7 +108,14 @@ pub(super) fn key(
 /// EC, nothing else but the CA bits (which leaf.no-key-cert-sign judges).
 fn key_usage(leaf: &CertFacts, f: &mut Findings) {
     let Some(ku) = &leaf.key_usage else {
-        f.put(LEAF_KEY_USAGE, Status::Fail, format!("`{}` has no keyUsage extension (CA/B BR §7.1.2.7.11 requires it)", leaf.name()));
+        f.put(
+            LEAF_KEY_USAGE,
+            Status::Fail,
+            format!(
+                "`{}` has no keyUsage extension (CA/B BR §7.1.2.7.11 requires it)",
+                leaf.name()
+            ),
+        );
         return;
     };
     let rsa = matches!(leaf.key, CertKey::Rsa { .. });
@@ -94,18 +132,32 @@ fn key_usage(leaf: &CertFacts, f: &mut Findings) {
             _ => false,
         };
         if !fits {
-            bad.push(format!("{bit} does not fit {} in a TLS server certificate", medmij_verify::rules::describe_key(leaf.key, &leaf.key_algorithm)));
+            bad.push(format!(
+                "{bit} does not fit {} in a TLS server certificate",
+                medmij_verify::rules::describe_key(leaf.key, &leaf.key_algorithm)
+            ));
         }
     }
     if let Some(eku) = &leaf.eku {
         if eku.server_auth && !ku.has("digitalSignature") && !(rsa && ku.has("keyEncipherment")) {
-            bad.push("serverAuth needs digitalSignature or (RSA) keyEncipherment (RFC 5280 §4.2.1.12)".into());
+            bad.push(
+                "serverAuth needs digitalSignature or (RSA) keyEncipherment (RFC 5280 §4.2.1.12)"
+                    .into(),
+            );
         }
     }
     if bad.is_empty() {
-        f.put(LEAF_KEY_USAGE, Status::Pass, format!("keyUsage {}", ku.0.join(", ")));
+        f.put(
+            LEAF_KEY_USAGE,
+            Status::Pass,
+            format!("keyUsage {}", ku.0.join(", ")),
+        );
     } else {
-        f.put(LEAF_KEY_USAGE, Status::Fail, format!("`{}`: {}", leaf.name(), listed(&bad)));
+        f.put(
+            LEAF_KEY_USAGE,
+            Status::Fail,
+            format!("`{}`: {}", leaf.name(), listed(&bad)),
+        );
     }
 }
 
@@ -113,7 +165,11 @@ fn key_usage(leaf: &CertFacts, f: &mut Findings) {
 /// when a SAN is present).
 pub(super) fn san(cns: &[String], dns: &[String], has_san: bool, f: &mut Findings) {
     if !has_san || dns.is_empty() {
-        f.put(LEAF_SAN, Status::Fail, "no subjectAltName dNSName: clients match hostnames against the SAN only");
+        f.put(
+            LEAF_SAN,
+            Status::Fail,
+            "no subjectAltName dNSName: clients match hostnames against the SAN only",
+        );
         return;
     }
     let missing: Vec<&String> = cns
@@ -121,10 +177,22 @@ pub(super) fn san(cns: &[String], dns: &[String], has_san: bool, f: &mut Finding
         .filter(|cn| !dns.iter().any(|d| d.eq_ignore_ascii_case(cn)))
         .collect();
     if missing.is_empty() {
-        f.put(LEAF_SAN, Status::Pass, format!("{} SAN dNSName(s); the CN is among them", dns.len()));
+        f.put(
+            LEAF_SAN,
+            Status::Pass,
+            format!("{} SAN dNSName(s); the CN is among them", dns.len()),
+        );
     } else {
         let m: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
-        f.put(LEAF_SAN, Status::Fail, format!("the subject CN {} is not among the SAN dNSNames ({})", listed(&m), listed(dns)));
+        f.put(
+            LEAF_SAN,
+            Status::Fail,
+            format!(
+                "the subject CN {} is not among the SAN dNSNames ({})",
+                listed(&m),
+                listed(dns)
+            ),
+        );
     }
 }
 
@@ -132,10 +200,18 @@ fn renewal(ctx: &Context<'_>, leaf: &CertFacts, f: &mut Findings) {
     let left = leaf.not_after - ctx.now;
     let until = medmij_verify::der_time::rfc3339(leaf.not_after);
     if left < 0 || ctx.now < leaf.not_before {
-        f.put(LEAF_RENEWAL_DUE, Status::NotApplicable, format!("outside its validity period (notAfter {until}): cert.validity judges it"));
+        f.put(
+            LEAF_RENEWAL_DUE,
+            Status::NotApplicable,
+            format!("outside its validity period (notAfter {until}): cert.validity judges it"),
+        );
     } else if left < RENEWAL_WARNING_DAYS * DAY {
         f.put(LEAF_RENEWAL_DUE, Status::Warning, format!("{} day(s) left (notAfter {until}); renew before {RENEWAL_WARNING_DAYS} days are left", left / DAY));
     } else {
-        f.put(LEAF_RENEWAL_DUE, Status::Pass, format!("{} days left (notAfter {until})", left / DAY));
+        f.put(
+            LEAF_RENEWAL_DUE,
+            Status::Pass,
+            format!("{} days left (notAfter {until})", left / DAY),
+        );
     }
 }

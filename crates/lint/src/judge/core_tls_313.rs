@@ -16,16 +16,33 @@ pub(super) fn chain(certs: &[CertFacts], f: &mut Findings) {
         .map(|(i, c)| format!("`{}` (position {})", c.name(), i + 1))
         .collect();
     if roots.is_empty() {
-        f.put(CHAIN_NO_ROOT, Status::Pass, "no self-signed root in the chain file");
+        f.put(
+            CHAIN_NO_ROOT,
+            Status::Pass,
+            "no self-signed root in the chain file",
+        );
     } else {
         f.put(CHAIN_NO_ROOT, Status::Fail, format!("the chain file includes the root {}; send intermediates only (peers have the root)", super::listed(&roots)));
     }
     let order = path_order(certs);
     let path_len = path_length(certs, &order);
-    if order.iter().take(path_len).enumerate().all(|(i, &j)| i == j) {
-        f.put(CHAIN_ORDER, Status::Pass, "leaf first, each certificate followed by its issuer");
+    if order
+        .iter()
+        .take(path_len)
+        .enumerate()
+        .all(|(i, &j)| i == j)
+    {
+        f.put(
+            CHAIN_ORDER,
+            Status::Pass,
+            "leaf first, each certificate followed by its issuer",
+        );
     } else {
-        let o: Vec<String> = order.iter().take(path_len).map(|j| (j + 1).to_string()).collect();
+        let o: Vec<String> = order
+            .iter()
+            .take(path_len)
+            .map(|j| (j + 1).to_string())
+            .collect();
         f.put(CHAIN_ORDER, Status::Warning, format!("the certificates are out of order: leaf and issuers are at positions {} of the file", o.join(", ")));
     }
 }
@@ -59,7 +76,10 @@ pub fn path_order(certs: &[CertFacts]) -> Vec<usize> {
 /// How many of `order`'s first entries are linked by issuer names.
 fn path_length(certs: &[CertFacts], order: &[usize]) -> usize {
     let mut n = 1;
-    while n < order.len() && certs[order[n]].issued(&certs[order[n - 1]]) && !certs[order[n - 1]].self_issued {
+    while n < order.len()
+        && certs[order[n]].issued(&certs[order[n - 1]])
+        && !certs[order[n - 1]].self_issued
+    {
         n += 1;
     }
     n.min(order.len())

@@ -21,7 +21,10 @@ pub const OV_OR_BETTER: &[(&str, &str)] = &[
 ];
 
 /// Domain-validated policy OIDs: allowed only in the test environment (AF-1273 §6.4).
-pub const DV: &[(&str, &str)] = &[("2.23.140.1.2.1", "CA/B DV"), ("0.4.0.2042.1.6", "ETSI DVCP")];
+pub const DV: &[(&str, &str)] = &[
+    ("2.23.140.1.2.1", "CA/B DV"),
+    ("0.4.0.2042.1.6", "ETSI DVCP"),
+];
 
 /// The CA/B Forum maximum validity periods by issuance date (BR §6.3.2; ballots SC-081v3 and
 /// SC-22 before it): from this date (`YYYY-MM-DD`, notBefore stands in for the issuance date),
@@ -52,7 +55,11 @@ fn ov_or_better(ctx: &Context<'_>, leaf: &CertFacts, f: &mut Findings) {
             .copied()
     };
     if let Some((oid, name)) = has(OV_OR_BETTER) {
-        f.put(FRONTCHANNEL_OV_OR_BETTER, Status::Pass, format!("policy {oid} ({name})"));
+        f.put(
+            FRONTCHANNEL_OV_OR_BETTER,
+            Status::Pass,
+            format!("policy {oid} ({name})"),
+        );
         return;
     }
     let found = match has(DV) {
@@ -61,9 +68,20 @@ fn ov_or_better(ctx: &Context<'_>, leaf: &CertFacts, f: &mut Findings) {
         None => format!("no OV/EV policy among {}", listed(&leaf.policies)),
     };
     if ctx.environment == Environment::Test && has(DV).is_some() {
-        f.put(FRONTCHANNEL_OV_OR_BETTER, Status::Pass, format!("{found}: allowed in the test environment (AF-1273 §6.4)"));
+        f.put(
+            FRONTCHANNEL_OV_OR_BETTER,
+            Status::Pass,
+            format!("{found}: allowed in the test environment (AF-1273 §6.4)"),
+        );
     } else {
-        f.put(FRONTCHANNEL_OV_OR_BETTER, Status::Fail, format!("{found}; core.tls.315 requires OV or better in {}", ctx.environment.label()));
+        f.put(
+            FRONTCHANNEL_OV_OR_BETTER,
+            Status::Fail,
+            format!(
+                "{found}; core.tls.315 requires OV or better in {}",
+                ctx.environment.label()
+            ),
+        );
     }
 }
 
@@ -72,15 +90,27 @@ pub(super) fn names(ctx: &Context<'_>, cns: &[String], dns: &[String], f: &mut F
     if ctx.role != Role::Frontchannel {
         return;
     }
-    let wild: Vec<&str> = cns.iter().chain(dns).filter(|n| n.contains('*')).map(String::as_str).collect();
+    let wild: Vec<&str> = cns
+        .iter()
+        .chain(dns)
+        .filter(|n| n.contains('*'))
+        .map(String::as_str)
+        .collect();
     if wild.is_empty() {
         f.put(FRONTCHANNEL_NO_WILDCARD, Status::Pass, "no wildcard name");
     } else {
-        f.put(FRONTCHANNEL_NO_WILDCARD, Status::Fail, format!("wildcard name {}", listed(&wild)));
+        f.put(
+            FRONTCHANNEL_NO_WILDCARD,
+            Status::Fail,
+            format!("wildcard name {}", listed(&wild)),
+        );
     }
     let mut domains: Vec<String> = Vec::new();
     for n in dns {
-        let n = n.trim_start_matches("*.").trim_end_matches('.').to_ascii_lowercase();
+        let n = n
+            .trim_start_matches("*.")
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
         let d = psl::domain_str(&n).unwrap_or(n.as_str()).to_string();
         if !domains.contains(&d) {
             domains.push(d);
@@ -102,7 +132,10 @@ pub(super) fn names(ctx: &Context<'_>, cns: &[String], dns: &[String], f: &mut F
 /// The issuing CA's establishment: EU/EEA by the issuer's countryName or the known list.
 fn gdpr(leaf: &CertFacts, f: &mut Findings) {
     let known = ca_orgs::find(&leaf.issuer_organizations);
-    let org = leaf.issuer_organizations.first().map_or("(no organizationName)", String::as_str);
+    let org = leaf
+        .issuer_organizations
+        .first()
+        .map_or("(no organizationName)", String::as_str);
     let country = leaf.issuer_countries.first().map(String::as_str);
     let evidence = vec![(
         format!("issuer O={org} C={}", country.unwrap_or("-")),
@@ -110,9 +143,24 @@ fn gdpr(leaf: &CertFacts, f: &mut Findings) {
     )];
     let listed_eu = known.filter(|k| ca_orgs::in_eu_eea(&k.country));
     if let Some(k) = listed_eu {
-        f.put_with(FRONTCHANNEL_GDPR_CA, Status::Pass, format!("{} is established in {} (EU/EEA; CA list reviewed {})", k.name, k.country, ca_orgs::reviewed()), evidence);
+        f.put_with(
+            FRONTCHANNEL_GDPR_CA,
+            Status::Pass,
+            format!(
+                "{} is established in {} (EU/EEA; CA list reviewed {})",
+                k.name,
+                k.country,
+                ca_orgs::reviewed()
+            ),
+            evidence,
+        );
     } else if let Some(c) = country.filter(|c| ca_orgs::in_eu_eea(c) && known.is_none()) {
-        f.put_with(FRONTCHANNEL_GDPR_CA, Status::Pass, format!("the issuer `{org}` is established in {c} (EU/EEA), by its certificate"), evidence);
+        f.put_with(
+            FRONTCHANNEL_GDPR_CA,
+            Status::Pass,
+            format!("the issuer `{org}` is established in {c} (EU/EEA), by its certificate"),
+            evidence,
+        );
     } else if let Some(k) = known {
         f.put_with(FRONTCHANNEL_GDPR_CA, Status::Warning, format!("{} is established in {}, outside the EU/EEA: confirm that it is accountable under the GDPR (its EU representative, GDPR art. 27)", k.name, k.country), evidence);
     } else if let Some(c) = country {
@@ -137,13 +185,24 @@ fn max_validity(leaf: &CertFacts, f: &mut Findings) {
     let period = leaf.not_after - leaf.not_before + 1;
     let days = period as f64 / 86_400.0;
     match max_validity_days(leaf.not_before) {
-        None => f.put(FRONTCHANNEL_MAX_VALIDITY, Status::NotApplicable, "issued before the CA/B Forum's first limit (2018-03-01)"),
+        None => f.put(
+            FRONTCHANNEL_MAX_VALIDITY,
+            Status::NotApplicable,
+            "issued before the CA/B Forum's first limit (2018-03-01)",
+        ),
         Some(max) if period > max * 86_400 => f.put(
             FRONTCHANNEL_MAX_VALIDITY,
             Status::Fail,
-            format!("valid {days:.1} days; certificates issued from {} may be valid at most {max} days", issued_from(leaf.not_before)),
+            format!(
+                "valid {days:.1} days; certificates issued from {} may be valid at most {max} days",
+                issued_from(leaf.not_before)
+            ),
         ),
-        Some(max) => f.put(FRONTCHANNEL_MAX_VALIDITY, Status::Pass, format!("valid {days:.1} days (at most {max} for its issuance date)")),
+        Some(max) => f.put(
+            FRONTCHANNEL_MAX_VALIDITY,
+            Status::Pass,
+            format!("valid {days:.1} days (at most {max} for its issuance date)"),
+        ),
     }
 }
 

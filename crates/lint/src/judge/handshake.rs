@@ -50,7 +50,11 @@ pub(super) fn from_verdict(
     );
     let Some(v) = verdict else {
         for c in FROM_VERDICT {
-            f.put(c, Status::NotTested, "no trust anchors to judge the chain against");
+            f.put(
+                c,
+                Status::NotTested,
+                "no trust anchors to judge the chain against",
+            );
         }
         return;
     };
@@ -61,8 +65,11 @@ pub(super) fn from_verdict(
     // be told yet.
     // Only a leaf sent alone gets this diagnosis: with intermediates sent, an unknown issuer
     // above them is far more often an untrusted root than a second missing level.
-    if let (Some(top), true) = (top_of_path(certs), certs.len() == 1 || !certs[1].issued(&certs[0])) {
-        let known = ctx.anchor_subjects.iter().any(|a| *a == top.issuer_raw);
+    if let (Some(top), true) = (
+        top_of_path(certs),
+        certs.len() == 1 || !certs[1].issued(&certs[0]),
+    ) {
+        let known = ctx.anchor_subjects.contains(&top.issuer_raw);
         if !top.self_issued && !known && v.reasons.iter().any(|r| r.code == Code::UnknownIssuer) {
             f.put(
                 CHAIN_COMPLETE,
@@ -70,7 +77,11 @@ pub(super) fn from_verdict(
                 format!("the chain ends at `{}`, whose issuer `{}` is neither in the file nor a trust anchor: send the missing intermediate (or the root is not trusted)", top.name(), top.issuer),
             );
             for c in [CHAIN_TRUSTED_ANCHOR, FRONTCHANNEL_PUBLIC_ROOT] {
-                f.put(c, Status::NotTested, "the chain is incomplete: the anchor cannot be established");
+                f.put(
+                    c,
+                    Status::NotTested,
+                    "the chain is incomplete: the anchor cannot be established",
+                );
             }
         }
     }
@@ -84,7 +95,11 @@ pub(super) fn from_verdict(
             check,
             Status::Fail,
             r.message.clone(),
-            certs.first().map(|c| (r.code.label().to_string(), origin(c))).into_iter().collect(),
+            certs
+                .first()
+                .map(|c| (r.code.label().to_string(), origin(c)))
+                .into_iter()
+                .collect(),
         );
     }
     let path_found = !v.reasons.iter().any(|r| {

@@ -174,9 +174,17 @@ pub fn csr(ctx: &Context<'_>, r: &CsrFacts, dns: Option<&DnsFacts>) -> Vec<Findi
     let mut f = Findings::new(ctx.date());
     role_gates(ctx, &mut f);
     if r.signature_ok {
-        f.put(CHAIN_PARSES, Status::Pass, "the certificate request parses and its self-signature verifies");
+        f.put(
+            CHAIN_PARSES,
+            Status::Pass,
+            "the certificate request parses and its self-signature verifies",
+        );
     } else {
-        f.put(CHAIN_PARSES, Status::Fail, "the certificate request's self-signature does not verify (a CA refuses it)");
+        f.put(
+            CHAIN_PARSES,
+            Status::Fail,
+            "the certificate request's self-signature does not verify (a CA refuses it)",
+        );
     }
     core_tls_311::key(ctx, r.key, &r.key_algorithm, None, &mut f);
     core_tls_311::san(&r.common_names, &r.dns_names, r.has_san, &mut f);
