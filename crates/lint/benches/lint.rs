@@ -12,7 +12,10 @@ use medmij_testpki::init::{init, InitOptions};
 use std::time::{Duration, Instant};
 
 fn main() {
-    let n: usize = std::env::var("LINT_BENCH_COUNT").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    let n: usize = std::env::var("LINT_BENCH_COUNT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("pki");
     let cat = init(&dir, &InitOptions::default()).unwrap();
@@ -42,7 +45,12 @@ fn main() {
     let files: Vec<(bool, Vec<u8>)> = cat
         .entries
         .iter()
-        .map(|e| (e.role == CatRole::Backchannel, std::fs::read(dir.join(&e.chain)).unwrap()))
+        .map(|e| {
+            (
+                e.role == CatRole::Backchannel,
+                std::fs::read(dir.join(&e.chain)).unwrap(),
+            )
+        })
         .collect();
     if let Ok(out) = std::env::var("LINT_BENCH_OUT") {
         let out = std::path::Path::new(&out);
@@ -50,9 +58,22 @@ fn main() {
             std::fs::create_dir_all(out.join(sub)).unwrap();
         }
         for (i, e) in cat.entries.iter().enumerate() {
-            let role = if e.role == CatRole::Backchannel { "back" } else { "front" };
-            std::fs::copy(dir.join(&e.cert), out.join("leaf").join(format!("{i:03}-{}.pem", e.id))).unwrap();
-            std::fs::copy(dir.join(&e.chain), out.join("chain").join(format!("{role}-{i:03}-{}.pem", e.id))).unwrap();
+            let role = if e.role == CatRole::Backchannel {
+                "back"
+            } else {
+                "front"
+            };
+            std::fs::copy(
+                dir.join(&e.cert),
+                out.join("leaf").join(format!("{i:03}-{}.pem", e.id)),
+            )
+            .unwrap();
+            std::fs::copy(
+                dir.join(&e.chain),
+                out.join("chain")
+                    .join(format!("{role}-{i:03}-{}.pem", e.id)),
+            )
+            .unwrap();
         }
         for (i, r) in roots.iter().enumerate() {
             std::fs::copy(r, out.join("roots").join(format!("{i:02}.pem"))).unwrap();
@@ -77,6 +98,81 @@ fn main() {
         best = best.min(t);
         findings = f;
     }
+    // Where the time goes, per file: splitting and parsing, the verifier, the judgment.
+    let store = medmij_verify::anchors::TrustStore::load(
+        &Profile::builtin("medmij-2025").unwrap(),
+        Environment::Production,
+        &roots,
+    )
+    .unwrap();
+    let profile = Profile::builtin("medmij-2025").unwrap();
+    let v = medmij_verify::Verifier::builder(&profile, Environment::Production)
+        .trust_anchors(store)
+        .dangerous()
+        .revocation(medmij_core::profile::FailMode::Off)
+        .finish()
+        .build()
+        .unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let (mut t_parse, mut t_verify, mut t_judge) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let mut t_split = Duration::ZERO;
+    let ctx = medmij_lint::Context {
+        profile: &profile,
+        environment: Environment::Production,
+        role: Role::Backchannel,
+        now,
+        revocation_checked: false,
+        caa_identifiers: vec![],
+        anchor_subjects: vec![],
+    };
+    for i in 0..n {
+        let (_, bytes) = &files[i % files.len()];
+        let t0 = Instant::now();
+        let medmij_lint::input::Subject::Chain(ders) = medmij_lint::input::parse(bytes).unwrap()
+        else {
+            continue;
+        };
+        t_split += t0.elapsed();
+        let parsed: Vec<_> = ders
+            .iter()
+            .map(|d| medmij_lint::facts::parse(d).unwrap())
+            .collect();
+        let facts: Vec<_> = ders
+            .iter()
+            .zip(&parsed)
+            .map(|(d, c)| medmij_lint::facts::CertFacts::of(d, c))
+            .collect();
+        let t1 = Instant::now();
+        let rest: Vec<_> = (1..ders.len())
+            .map(|i| (ders[i].as_slice(), &parsed[i]))
+            .collect();
+        let verdict = v.decide_parsed(
+            &ders[0],
+            &parsed[0],
+            &rest,
+            &medmij_verify::Peer::Server { hostname: None },
+            None,
+            now,
+        );
+        let t2 = Instant::now();
+        std::hint::black_box(medmij_lint::judge::chain(
+            &ctx,
+            &facts,
+            Some(&verdict),
+            None,
+        ));
+        t_parse += t1 - t0;
+        t_verify += t2 - t1;
+        t_judge += t2.elapsed();
+    }
+    let us = |d: Duration| d.as_secs_f64() / n as f64 * 1e6;
+    println!(
+        "split per file: PEM {:.1} µs, facts {:.1} µs, verifier {:.1} µs, judgment {:.1} µs",
+        us(t_split),
+        us(t_parse - t_split),
+        us(t_verify),
+        us(t_judge)
+    );
     let per = best.as_secs_f64() / n as f64;
     println!(
         "lint: {n} chain files ({} catalogue entries repeated), {findings} findings, best of 3: {:.3} s = {:.1} µs per certificate = {:.0} per second (one thread)",

@@ -104,7 +104,7 @@ pub struct CertFacts {
     pub duplicate_extensions: Vec<String>,
     /// Critical extensions the parser does not know (dotted OIDs).
     pub unknown_critical: Vec<String>,
-    /// The signature algorithm OID.
+    /// The signature algorithm (its short name, else the dotted OID).
     pub signature_algorithm: String,
 }
 
@@ -165,7 +165,11 @@ fn key_usage_bits(ku: &KeyUsage) -> KeyUsageBits {
 impl CertFacts {
     /// Reads the facts of a certificate that parses (see [`crate::input::parse`]).
     pub fn read(der: &[u8]) -> Result<CertFacts, String> {
-        let (_, c) = X509Certificate::from_der(der).map_err(|e| e.to_string())?;
+        Ok(CertFacts::of(der, &parse(der)?))
+    }
+
+    /// The facts of a parsed certificate (`der` is its encoding).
+    pub fn of(der: &[u8], c: &X509Certificate<'_>) -> CertFacts {
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der);
         let mut f = CertFacts {
             sha256: medmij_core::hex::encode(digest.as_ref()),
@@ -183,7 +187,7 @@ impl CertFacts {
             policies: vec![],
             eku: None,
             key_usage: None,
-            key: medmij_verify::rules::cert_key(&c),
+            key: medmij_verify::rules::cert_key(c),
             key_algorithm: c.public_key().algorithm.algorithm.to_id_string(),
             not_before: c.validity().not_before.timestamp(),
             not_after: c.validity().not_after.timestamp(),
@@ -192,7 +196,12 @@ impl CertFacts {
             oin: None,
             duplicate_extensions: vec![],
             unknown_critical: vec![],
-            signature_algorithm: c.signature_algorithm.algorithm.to_id_string(),
+            signature_algorithm: x509_parser::objects::oid2sn(
+                &c.signature_algorithm.algorithm,
+                x509_parser::objects::oid_registry(),
+            )
+            .map(str::to_string)
+            .unwrap_or_else(|_| c.signature_algorithm.algorithm.to_id_string()),
         };
         for a in c.subject().iter_attributes() {
             let t = a.attr_type().to_id_string();
@@ -237,7 +246,7 @@ impl CertFacts {
             &mut f.dns_names,
             &mut f.ip_sans,
         );
-        Ok(f)
+        f
     }
 
     /// Whether this certificate's subject issued `other`.
@@ -250,6 +259,15 @@ impl CertFacts {
         self.common_names
             .first()
             .map_or(self.subject.as_str(), String::as_str)
+    }
+}
+
+/// Parses one certificate, with nothing after it.
+pub fn parse(der: &[u8]) -> Result<X509Certificate<'_>, String> {
+    match X509Certificate::from_der(der) {
+        Ok(([], c)) => Ok(c),
+        Ok((rest, _)) => Err(format!("{} bytes after its end", rest.len())),
+        Err(e) => Err(crate::input::explain_parse_error(&e.to_string())),
     }
 }
 
@@ -278,7 +296,11 @@ impl CsrFacts {
     /// Reads the facts of a CSR that parses.
     pub fn read(der: &[u8]) -> Result<CsrFacts, String> {
         use x509_parser::certification_request::X509CertificationRequest;
-        let (_, r) = X509CertificationRequest::from_der(der).map_err(|e| e.to_string())?;
+        let r = match X509CertificationRequest::from_der(der) {
+            Ok(([], r)) => r,
+            Ok((rest, _)) => return Err(format!("{} bytes after its end", rest.len())),
+            Err(e) => return Err(crate::input::explain_parse_error(&e.to_string())),
+        };
         let info = &r.certification_request_info;
         let mut f = CsrFacts {
             subject: dn_text(&info.subject),

@@ -2,8 +2,6 @@
 //! in PEM or DER. Text between PEM blocks is allowed (RFC 7468 §2 explanatory text); anything that
 //! is neither is an error that names the file and the block.
 
-use rustls_pki_types::pem::{PemObject, SectionKind};
-
 /// At most this many certificates per file: the verifier's own chain limit, far above the
 /// three or four of a real PKIoverheid or public chain.
 pub const MAX_CERTIFICATES: usize = medmij_verify::verifier::MAX_CHAIN_CERTIFICATES;
@@ -51,61 +49,26 @@ pub enum InputError {
     },
 }
 
-/// Reads a file's bytes as a [`Subject`]; every certificate and the CSR are checked to parse as
-/// X.509 / PKCS#10 (with nothing after them), so the judgment can rely on it.
+/// Reads a file's bytes as a [`Subject`]: splits PEM blocks or concatenated DER. Whether each
+/// certificate parses as X.509 is [`crate::facts`]' business (one parse per certificate).
 pub fn parse(bytes: &[u8]) -> Result<Subject, InputError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(InputError::Empty);
     }
-    let subject = if bytes.first() == Some(&0x30) {
-        der(bytes)?
+    if bytes.first() == Some(&0x30) {
+        der(bytes)
     } else {
-        pem(bytes)?
-    };
-    match &subject {
-        Subject::Chain(certs) => {
-            for (i, c) in certs.iter().enumerate() {
-                match x509_parser::parse_x509_certificate(c) {
-                    Ok(([], _)) => {}
-                    Ok((rest, _)) => {
-                        return Err(InputError::Unparsable {
-                            what: format!("certificate {}", i + 1),
-                            why: format!("{} bytes after its end", rest.len()),
-                        })
-                    }
-                    Err(e) => {
-                        let mut why = e.to_string();
-                        if why.contains("X.509 name") {
-                            why.push_str(" (a name attribute does not decode as its string type, e.g. a UTF8String that is not UTF-8: RFC 5280 §4.1.2.4)");
-                        }
-                        return Err(InputError::Unparsable {
-                            what: format!("certificate {}", i + 1),
-                            why,
-                        });
-                    }
-                }
-            }
-        }
-        Subject::Csr(c) => {
-            use x509_parser::prelude::FromDer;
-            match x509_parser::certification_request::X509CertificationRequest::from_der(c) {
-                Ok(([], _)) => {}
-                Ok((rest, _)) => {
-                    return Err(InputError::Unparsable {
-                        what: "the certificate request".into(),
-                        why: format!("{} bytes after its end", rest.len()),
-                    })
-                }
-                Err(e) => {
-                    return Err(InputError::Unparsable {
-                        what: "the certificate request".into(),
-                        why: e.to_string(),
-                    })
-                }
-            }
-        }
+        pem(bytes)
     }
-    Ok(subject)
+}
+
+/// The parser's complaint in words, with the rule when a name string does not decode.
+pub fn explain_parse_error(e: &str) -> String {
+    let mut why = e.to_string();
+    if why.contains("X.509 name") {
+        why.push_str(" (a name attribute does not decode as its string type, e.g. a UTF8String that is not UTF-8: RFC 5280 §4.1.2.4)");
+    }
+    why
 }
 
 /// DER: one certificate (or a concatenation of them), or one CSR.
@@ -155,35 +118,80 @@ fn der_len(b: &[u8]) -> Option<usize> {
     (total <= b.len()).then_some(total)
 }
 
+/// PEM blocks (RFC 7468): text outside `-----BEGIN …-----`/`-----END …-----` is ignored; a
+/// block's base64 is decoded with the `base64` crate (the certificates are public: no need for
+/// the constant-time decoder private keys get).
 fn pem(bytes: &[u8]) -> Result<Subject, InputError> {
+    use base64::Engine;
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        InputError::NotPemOrDer("not text, and not DER (no SEQUENCE at the start)".into())
+    })?;
     let mut certs = Vec::new();
     let mut csr = None;
-    for (i, item) in <(SectionKind, Vec<u8>)>::pem_slice_iter(bytes).enumerate() {
-        let (kind, der) =
-            item.map_err(|e| InputError::NotPemOrDer(format!("PEM block {}: {e}", i + 1)))?;
-        match kind {
-            SectionKind::Certificate => {
-                if certs.len() == MAX_CERTIFICATES {
-                    return Err(InputError::TooMany);
+    let mut block: Option<(String, Vec<u8>)> = None;
+    let mut index = 0;
+    for line in text.lines() {
+        let line = line.trim();
+        match &mut block {
+            None => {
+                if let Some(label) = line
+                    .strip_prefix("-----BEGIN ")
+                    .and_then(|l| l.strip_suffix("-----"))
+                {
+                    index += 1;
+                    block = Some((label.to_string(), Vec::with_capacity(2048)));
                 }
-                certs.push(der);
             }
-            SectionKind::Csr => {
-                if csr.is_some() {
-                    return Err(InputError::UnexpectedBlock {
-                        index: i + 1,
-                        kind: "second CERTIFICATE REQUEST".into(),
-                    });
+            Some((label, b64)) => {
+                if let Some(end) = line
+                    .strip_prefix("-----END ")
+                    .and_then(|l| l.strip_suffix("-----"))
+                {
+                    if end != label {
+                        return Err(InputError::NotPemOrDer(format!(
+                            "PEM block {index}: BEGIN {label} ends with END {end}"
+                        )));
+                    }
+                    let der = base64::engine::general_purpose::STANDARD
+                        .decode(&b64)
+                        .map_err(|e| InputError::NotPemOrDer(format!("PEM block {index}: {e}")))?;
+                    match label.as_str() {
+                        "CERTIFICATE" => {
+                            if certs.len() == MAX_CERTIFICATES {
+                                return Err(InputError::TooMany);
+                            }
+                            certs.push(der);
+                        }
+                        "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => {
+                            if csr.is_some() {
+                                return Err(InputError::UnexpectedBlock {
+                                    index,
+                                    kind: "second CERTIFICATE REQUEST".into(),
+                                });
+                            }
+                            csr = Some(der);
+                        }
+                        other => {
+                            return Err(InputError::UnexpectedBlock {
+                                index,
+                                kind: other.chars().take(40).collect(),
+                            })
+                        }
+                    }
+                    block = None;
+                } else if line.contains(':') {
+                    // RFC 1421 headers (Proc-Type, DEK-Info) carry no certificate data.
+                    continue;
+                } else {
+                    b64.extend_from_slice(line.as_bytes());
                 }
-                csr = Some(der);
-            }
-            other => {
-                return Err(InputError::UnexpectedBlock {
-                    index: i + 1,
-                    kind: format!("{other:?}"),
-                })
             }
         }
+    }
+    if let Some((label, _)) = block {
+        return Err(InputError::NotPemOrDer(format!(
+            "PEM block {index} ({label}) has no END line"
+        )));
     }
     match (certs.is_empty(), csr) {
         (true, None) => Err(InputError::NotPemOrDer("no PEM block found".into())),

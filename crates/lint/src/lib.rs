@@ -183,19 +183,34 @@ impl Linter {
         let ctx = self.context();
         match subject {
             input::Subject::Chain(ders) => {
-                let mut certs = Vec::with_capacity(ders.len());
+                // Each certificate parsed once: for the facts and for the verifier.
+                let mut parsed = Vec::with_capacity(ders.len());
                 for (i, d) in ders.iter().enumerate() {
-                    match CertFacts::read(d) {
-                        Ok(c) => certs.push(c),
-                        Err(e) => return unreadable(label, format!("certificate {}: {e}", i + 1)),
+                    match facts::parse(d) {
+                        Ok(c) => parsed.push(c),
+                        Err(e) => {
+                            return unreadable(
+                                label,
+                                format!("certificate {} does not parse: {e}", i + 1),
+                            )
+                        }
                     }
                 }
+                let certs: Vec<CertFacts> = ders
+                    .iter()
+                    .zip(&parsed)
+                    .map(|(d, c)| CertFacts::of(d, c))
+                    .collect();
                 let order = judge::core_tls_313::path_order(&certs);
                 let verdict = self.verifier.as_ref().map(|v| {
-                    let leaf = &ders[order[0]];
-                    let rest: Vec<&[u8]> = order[1..].iter().map(|&i| ders[i].as_slice()).collect();
-                    v.verify(
-                        leaf,
+                    let rest: Vec<(&[u8], &x509_parser::certificate::X509Certificate<'_>)> = order
+                        [1..]
+                        .iter()
+                        .map(|&i| (ders[i].as_slice(), &parsed[i]))
+                        .collect();
+                    v.decide_parsed(
+                        &ders[order[0]],
+                        &parsed[order[0]],
                         &rest,
                         &Peer::Server { hostname: None },
                         None,
@@ -221,7 +236,12 @@ impl Linter {
             input::Subject::Csr(der) => {
                 let r = match CsrFacts::read(&der) {
                     Ok(r) => r,
-                    Err(e) => return unreadable(label, format!("certificate request: {e}")),
+                    Err(e) => {
+                        return unreadable(
+                            label,
+                            format!("the certificate request does not parse: {e}"),
+                        )
+                    }
                 };
                 let dns = self.dns_of(&r.dns_names);
                 let findings = judge::csr(&ctx, &r, dns.as_ref());

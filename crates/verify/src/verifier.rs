@@ -301,7 +301,7 @@ impl Verifier {
         end_entity: &[u8],
         intermediates: &[&[u8]],
         leaf: &X509Certificate<'_>,
-        parsed_inter: &[(&[u8], X509Certificate<'_>)],
+        parsed_inter: &[(&[u8], &X509Certificate<'_>)],
         leaf_name: &str,
         now: i64,
     ) -> Result<CachedPath, (Code, String)> {
@@ -575,13 +575,10 @@ impl Verifier {
                 return v;
             }
         };
-        if report {
-            v.chain.push(chain_entry(end_entity, &leaf, "leaf"));
-        }
-        let mut parsed_inter = Vec::new();
+        let mut owned_inter = Vec::new();
         for (i, der) in intermediates.iter().enumerate() {
             match X509Certificate::from_der(der) {
-                Ok((_, c)) => parsed_inter.push((*der, c)),
+                Ok((_, c)) => owned_inter.push((*der, c)),
                 Err(e) => refuse(
                     &mut v,
                     Code::Malformed,
@@ -589,23 +586,104 @@ impl Verifier {
                 ),
             }
         }
-        let leaf_name = common_name(&leaf);
-        let sans = dns_names(&leaf);
+        let parsed_inter: Vec<(&[u8], &X509Certificate<'_>)> =
+            owned_inter.iter().map(|(d, c)| (*d, c)).collect();
+        self.judge_parsed(
+            end_entity,
+            &leaf,
+            intermediates,
+            &parsed_inter,
+            peer,
+            stapled,
+            now,
+            report,
+            v,
+        )
+    }
+
+    /// As [`Verifier::decide`], for a caller that has parsed the certificates already (the
+    /// linter): the same rules, without parsing each certificate a second time. `intermediates`
+    /// are the DER and parsed form of each certificate after the leaf, in the order sent.
+    pub fn decide_parsed(
+        &self,
+        end_entity: &[u8],
+        leaf: &X509Certificate<'_>,
+        intermediates: &[(&[u8], &X509Certificate<'_>)],
+        peer: &Peer,
+        stapled: Option<&[u8]>,
+        now: i64,
+    ) -> Verdict {
+        let v = Verdict {
+            accepted: false,
+            reasons: vec![],
+            warnings: self.anchors.warnings.clone(),
+            revocation: vec![],
+            chain: vec![],
+        };
+        if intermediates.len() + 1 > MAX_CHAIN_CERTIFICATES {
+            let mut v = v;
+            v.reasons.push(Refusal::new(
+                Code::Malformed,
+                format!(
+                    "the peer sent {} certificates; at most {MAX_CHAIN_CERTIFICATES} are accepted",
+                    intermediates.len() + 1
+                ),
+            ));
+            return v;
+        }
+        let ders: Vec<&[u8]> = intermediates.iter().map(|(d, _)| *d).collect();
+        self.judge_parsed(
+            end_entity,
+            leaf,
+            &ders,
+            intermediates,
+            peer,
+            stapled,
+            now,
+            false,
+            v,
+        )
+    }
+
+    /// The rules, path validation, revocation and names over parsed certificates.
+    #[allow(clippy::too_many_arguments)]
+    fn judge_parsed(
+        &self,
+        end_entity: &[u8],
+        leaf: &X509Certificate<'_>,
+        intermediates: &[&[u8]],
+        parsed_inter: &[(&[u8], &X509Certificate<'_>)],
+        peer: &Peer,
+        stapled: Option<&[u8]>,
+        now: i64,
+        report: bool,
+        mut v: Verdict,
+    ) -> Verdict {
+        let refuse = |v: &mut Verdict, code: Code, msg: String| {
+            if !v.reasons.iter().any(|r| r.code == code) {
+                v.reasons.push(Refusal::new(code, msg));
+            }
+        };
+        if report {
+            v.chain.push(chain_entry(end_entity, leaf, "leaf"));
+        }
+        let leaf_name = common_name(leaf);
+        let sans = dns_names(leaf);
 
         // Leaf rules of our own (webpki would accept these), then every sent certificate's
         // serial and name encoding.
         let mut leaf_rules = vec![
-            rules::validity(&leaf, now),
-            rules::leaf_eku_server_auth(&leaf),
-            rules::leaf_not_a_signer(&leaf),
-            rules::leaf_key(&leaf, self.ncsc),
-            rules::serial_number(&leaf),
-            rules::name_strings(&leaf),
+            rules::validity(leaf, now),
+            rules::leaf_eku_server_auth(leaf),
+            rules::leaf_not_a_signer(leaf),
+            rules::leaf_key(leaf, self.ncsc),
+            rules::serial_number(leaf),
+            rules::name_strings(leaf),
         ];
         if self.forbid_wildcards {
-            leaf_rules.push(rules::no_wildcard(&leaf, &sans));
+            leaf_rules.push(rules::no_wildcard(leaf, &sans));
         }
-        for (_, c) in &parsed_inter {
+        for (_, c) in parsed_inter {
             leaf_rules.push(rules::serial_number(c));
             leaf_rules.push(rules::name_strings(c));
         }
@@ -644,8 +722,8 @@ impl Verifier {
             &ee,
             end_entity,
             intermediates,
-            &leaf,
-            &parsed_inter,
+            leaf,
+            parsed_inter,
             &leaf_name,
             now,
         ) {
@@ -656,7 +734,11 @@ impl Verifier {
             }
         };
 
-        if let Some(path) = &path {
+        // With revocation off and no report, nothing below needs the path's certificates parsed.
+        let policy = self.revocation.policy();
+        let revocation_off = policy.crl == medmij_core::profile::FailMode::Off
+            && policy.ocsp == medmij_core::profile::FailMode::Off;
+        if let Some(path) = path.as_ref().filter(|_| report || !revocation_off) {
             let anchor = self.anchors.by_spki_value(&path.anchor_spki);
             // Each certificate of the path parsed once: for the report and for revocation.
             let used: Vec<(&[u8], X509Certificate<'_>)> = path
@@ -682,7 +764,7 @@ impl Verifier {
                 }
             }
             for (code, msg) in self.revocation_of(
-                &leaf,
+                leaf,
                 &used,
                 anchor,
                 anchor_cert.as_ref(),
@@ -713,7 +795,7 @@ fn may_sign_crls(c: &X509Certificate<'_>) -> bool {
 
 /// When intermediates were sent that the leaf's issuer chain never reaches, the issuer name
 /// where the chain breaks: an intermediate is missing (core.tls.313) rather than the root unknown.
-fn orphan(leaf: &X509Certificate<'_>, inter: &[(&[u8], X509Certificate<'_>)]) -> Option<String> {
+fn orphan(leaf: &X509Certificate<'_>, inter: &[(&[u8], &X509Certificate<'_>)]) -> Option<String> {
     let mut used = vec![false; inter.len()];
     let mut issuer = leaf.issuer().as_raw();
     let mut break_at = leaf.issuer().to_string();

@@ -60,6 +60,9 @@ pub(crate) struct Args {
     /// Replace the default anchors (backchannel: none; frontchannel: the system root store) with these; repeatable.
     #[arg(long = "trust-anchor", value_name = "PEM")]
     trust_anchors: Vec<PathBuf>,
+    /// The profile's PKIoverheid roots as `anchors fetch --dir DIR` wrote them (every *.pem there).
+    #[arg(long, value_name = "DIR")]
+    anchors_dir: Option<PathBuf>,
     /// A CRL file (DER or PEM) to check revocation with (implies --revocation hard); repeatable.
     #[arg(long = "crl", value_name = "FILE")]
     crls: Vec<PathBuf>,
@@ -177,6 +180,23 @@ pub(crate) fn run(a: Args) -> anyhow::Result<u8> {
         None
     };
     let environment = Environment::from(a.environment);
+    let mut trust_anchors = a.trust_anchors.clone();
+    if let Some(d) = &a.anchors_dir {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(d)
+            .with_context(|| format!("--anchors-dir {}", d.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "pem"))
+            .collect();
+        if found.is_empty() {
+            bail!(
+                "--anchors-dir {}: no .pem files; run `medmij-tls anchors fetch --dir {}` first",
+                d.display(),
+                d.display()
+            );
+        }
+        found.sort();
+        trust_anchors.extend(found);
+    }
     let linter = Linter::new(Options {
         role: match a.role {
             LintRole::Backchannel => Role::Backchannel,
@@ -185,7 +205,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<u8> {
         profile,
         environment,
         at,
-        trust_anchors: a.trust_anchors.clone(),
+        trust_anchors,
         crl_files,
         revocation,
         fetch_timeout: Duration::from_secs(5),

@@ -53,7 +53,7 @@ pub(super) fn from_verdict(
             f.put(
                 c,
                 Status::NotTested,
-                "no trust anchors to judge the chain against",
+                "no trust anchors to judge the chain against: give --anchors-dir DIR (from `medmij-tls anchors fetch --dir DIR`) or --trust-anchor PEM",
             );
         }
         return;
@@ -127,12 +127,21 @@ pub(super) fn from_verdict(
     for c in FROM_VERDICT {
         let msg = match *c {
             REVOCATION_NOT_REVOKED => revocation_summary(v),
-            CHAIN_TRUSTED_ANCHOR => v
-                .chain
-                .iter()
-                .find(|e| e.role == "anchor")
-                .map(|a| format!("the path ends at `{}`", a.subject))
-                .unwrap_or_else(|| "the path ends at a trusted anchor".into()),
+            CERT_SIGNATURE_ALGORITHM => {
+                let mut algs: Vec<&str> = Vec::new();
+                for c in certs {
+                    if !algs.contains(&c.signature_algorithm.as_str()) {
+                        algs.push(&c.signature_algorithm);
+                    }
+                }
+                format!("signed with {}", algs.join(", "))
+            }
+            CHAIN_TRUSTED_ANCHOR => match top_of_path(certs) {
+                Some(top) if !top.self_issued => {
+                    format!("the path ends at the anchor `{}`", top.issuer)
+                }
+                _ => "the path ends at a trusted anchor".into(),
+            },
             _ => "passes".into(),
         };
         f.put(c, Status::Pass, msg);
