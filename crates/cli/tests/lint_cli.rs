@@ -8,17 +8,11 @@ mod common;
 use common::*;
 
 fn schema() -> jsonschema::Validator {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/schema/lint-1.json");
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    jsonschema::validator_for(&schema).expect("the published schema is itself valid")
+    schema_validator("lint-1.json")
 }
 
 fn errors(v: &jsonschema::Validator, doc: &serde_json::Value) -> Vec<String> {
-    v.iter_errors(doc)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect()
+    schema_errors(v, doc)
 }
 
 #[test]

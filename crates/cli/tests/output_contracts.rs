@@ -11,17 +11,11 @@ use common::*;
 use std::process::Output;
 
 fn schema() -> jsonschema::Validator {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/schema/verify-1.json");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
-    jsonschema::validator_for(&schema).expect("the published schema is itself valid")
+    schema_validator("verify-1.json")
 }
 
 fn errors(v: &jsonschema::Validator, doc: &serde_json::Value) -> Vec<String> {
-    v.iter_errors(doc)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect()
+    schema_errors(v, doc)
 }
 
 #[test]

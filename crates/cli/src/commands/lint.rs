@@ -135,17 +135,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<u8> {
         bail!("--format md is for --list; reports are text, json or html");
     }
     let profile = a.profile.load()?;
-    let at = match &a.at {
-        Some(t) => time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-            .map_err(|_| {
-                anyhow::anyhow!(
-                    "--at `{}`: expected RFC 3339, e.g. 2026-06-01T12:00:00Z",
-                    t.escape_debug()
-                )
-            })?
-            .unix_timestamp(),
-        None => time::OffsetDateTime::now_utc().unix_timestamp(),
-    };
+    let at = super::instant(a.at.as_deref())?;
     if !(a.dns_timeout > 0.0 && a.dns_timeout <= 60.0) {
         bail!(
             "--dns-timeout {}: expected seconds between 0 and 60",

@@ -32,6 +32,24 @@ impl ProfileArgs {
     }
 }
 
+/// `--at RFC3339` as Unix seconds, or now.
+pub(crate) fn instant(at: Option<&str>) -> anyhow::Result<i64> {
+    match at {
+        Some(t) => Ok(time::OffsetDateTime::parse(
+            t,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "--at `{}`: expected RFC 3339, e.g. 2026-06-01T12:00:00Z",
+                t.escape_debug()
+            )
+        })?
+        .unix_timestamp()),
+        None => Ok(time::OffsetDateTime::now_utc().unix_timestamp()),
+    }
+}
+
 /// Output formats.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Format {

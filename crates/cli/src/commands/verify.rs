@@ -176,17 +176,7 @@ pub(crate) struct Args {
 pub(crate) fn run(a: Args) -> anyhow::Result<u8> {
     let profile = a.profile.load()?;
     let environment = Environment::from(a.environment);
-    let now = match &a.at {
-        Some(t) => time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-            .map_err(|_| {
-                anyhow::anyhow!(
-                    "--at `{}`: expected RFC 3339, e.g. 2026-06-01T12:00:00Z",
-                    t.escape_debug()
-                )
-            })?
-            .unix_timestamp(),
-        None => time::OffsetDateTime::now_utc().unix_timestamp(),
-    };
+    let now = super::instant(a.at.as_deref())?;
     let bytes = input::read(&a.chain, Kind::Chain)?;
     let chain = certificates_from_bytes_at_most(&bytes, MAX_CHAIN_CERTIFICATES)
         .map_err(|e| anyhow::anyhow!("{}: {e}", a.chain.display()))?;

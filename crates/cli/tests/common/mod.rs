@@ -115,3 +115,20 @@ pub(crate) fn init_pki(extra: &[&str]) -> Pki {
         port,
     }
 }
+
+/// A validator for the published JSON Schema `docs/schema/NAME`.
+pub(crate) fn schema_validator(name: &str) -> jsonschema::Validator {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs/schema")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    jsonschema::validator_for(&schema).expect("the published schema is itself valid")
+}
+
+/// Every way `doc` breaks the schema, with where.
+pub(crate) fn schema_errors(v: &jsonschema::Validator, doc: &serde_json::Value) -> Vec<String> {
+    v.iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
