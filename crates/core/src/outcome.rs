@@ -83,8 +83,12 @@ impl Finding {
     /// A finding of the registered check `check` with `status`; `None` when no check has that
     /// name.
     pub fn of(check: &str, status: Status, message: impl Into<String>) -> Option<Finding> {
-        let c: &'static Check = checks::check(check)?;
-        Some(Finding {
+        Some(Finding::of_check(checks::check(check)?, status, message))
+    }
+
+    /// A finding of the check `c` with `status`.
+    pub fn of_check(c: &'static Check, status: Status, message: impl Into<String>) -> Finding {
+        Finding {
             check: c.name,
             requirement: c.requirement,
             status,
@@ -92,7 +96,7 @@ impl Finding {
             evidence: Vec::new(),
             citation: c.citation,
             fix: (status != Status::Pass).then_some(c.fix),
-        })
+        }
     }
 
     /// The finding with one more observation.

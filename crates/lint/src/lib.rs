@@ -160,8 +160,8 @@ impl Linter {
             role: self.opts.role,
             now: self.opts.at,
             revocation_checked: self.opts.revocation.is_some() && self.verifier.is_some(),
-            caa_identifiers: self.opts.caa_identifiers.clone(),
-            anchor_subjects: self.anchor_subjects.clone(),
+            caa_identifiers: &self.opts.caa_identifiers,
+            anchor_subjects: &self.anchor_subjects,
         }
     }
 

@@ -13,7 +13,7 @@ pub const RENEWAL_WARNING_DAYS: i64 = 30;
 
 const DAY: i64 = 86_400;
 
-pub(super) fn chain(ctx: &Context<'_>, certs: &[CertFacts], f: &mut Findings) {
+pub(super) fn chain(ctx: &Context<'_>, certs: &[&CertFacts], f: &mut Findings) {
     extensions(certs, f);
     if let Some(leaf) = certs.first() {
         key_usage(leaf, f);
@@ -23,7 +23,7 @@ pub(super) fn chain(ctx: &Context<'_>, certs: &[CertFacts], f: &mut Findings) {
 }
 
 /// RFC 5280 §4.2: one instance per extension; an unknown critical extension must be refused.
-fn extensions(certs: &[CertFacts], f: &mut Findings) {
+fn extensions(certs: &[&CertFacts], f: &mut Findings) {
     let mut problems = Vec::new();
     let mut evidence = Vec::new();
     for (i, c) in certs.iter().enumerate() {

@@ -170,49 +170,49 @@ fn gdpr(leaf: &CertFacts, f: &mut Findings) {
     }
 }
 
-/// The maximum in force at `not_before` (days), from [`MAX_VALIDITY_SCHEDULE`].
-pub fn max_validity_days(not_before: i64) -> Option<i64> {
-    let date = medmij_verify::der_time::rfc3339(not_before);
+/// Unix seconds of a date's midnight UTC (proleptic Gregorian; H. Hinnant's days_from_civil).
+const fn unix_date(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe - 719_468) * 86_400
+}
+
+/// The start of the [`MAX_VALIDITY_SCHEDULE`] row in force at `not_before`, and its days.
+fn schedule_row(not_before: i64) -> Option<(&'static str, i64)> {
     MAX_VALIDITY_SCHEDULE
         .iter()
         .rev()
-        .find(|(from, _)| date.as_str() >= *from)
-        .map(|(_, d)| *d)
+        .copied()
+        .find(|(from, _)| {
+            let p = |r: std::ops::Range<usize>| {
+                from.get(r).and_then(|x| x.parse::<i64>().ok()).unwrap_or(0)
+            };
+            not_before >= unix_date(p(0..4), p(5..7), p(8..10))
+        })
+}
+
+/// The maximum in force at `not_before` (days), from [`MAX_VALIDITY_SCHEDULE`].
+pub fn max_validity_days(not_before: i64) -> Option<i64> {
+    schedule_row(not_before).map(|(_, d)| d)
 }
 
 fn max_validity(leaf: &CertFacts, f: &mut Findings) {
     // RFC 5280 §4.1.2.5: both ends count, so the period is one second longer than the difference.
     let period = leaf.not_after - leaf.not_before + 1;
     let days = period as f64 / 86_400.0;
-    match max_validity_days(leaf.not_before) {
-        None => f.put(
-            FRONTCHANNEL_MAX_VALIDITY,
-            Status::NotApplicable,
-            "issued before the CA/B Forum's first limit (2018-03-01)",
-        ),
-        Some(max) if period > max * 86_400 => f.put(
+    match schedule_row(leaf.not_before) {
+        None => f.put(FRONTCHANNEL_MAX_VALIDITY, Status::NotApplicable, "issued before the CA/B Forum's first limit (2018-03-01)"),
+        Some((from, max)) if period > max * 86_400 => f.put(
             FRONTCHANNEL_MAX_VALIDITY,
             Status::Fail,
-            format!(
-                "valid {days:.1} days; certificates issued from {} may be valid at most {max} days",
-                issued_from(leaf.not_before)
-            ),
+            format!("valid {days:.1} days; certificates issued from {from} may be valid at most {max} days"),
         ),
-        Some(max) => f.put(
-            FRONTCHANNEL_MAX_VALIDITY,
-            Status::Pass,
-            format!("valid {days:.1} days (at most {max} for its issuance date)"),
-        ),
+        Some((_, max)) => f.put(FRONTCHANNEL_MAX_VALIDITY, Status::Pass, format!("valid {days:.1} days (at most {max} for its issuance date)")),
     }
-}
-
-fn issued_from(not_before: i64) -> &'static str {
-    let date = medmij_verify::der_time::rfc3339(not_before);
-    MAX_VALIDITY_SCHEDULE
-        .iter()
-        .rev()
-        .find(|(from, _)| date.as_str() >= *from)
-        .map_or("", |(from, _)| *from)
 }
 
 /// What no tool can check, listed so that nobody forgets it.
@@ -222,4 +222,24 @@ pub(super) fn manual(f: &mut Findings) {
         Status::Manual,
         "confirm that the private key was generated on the platform that uses it and is managed per the NCSC factsheet; `medmij-tls pki csr` makes the key and CSR locally",
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schedule_switches_at_midnight_utc_of_each_date() {
+        let t = |s: &str| {
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                .unwrap()
+                .unix_timestamp()
+        };
+        assert_eq!(unix_date(1970, 1, 1), 0);
+        assert_eq!(unix_date(2026, 3, 15), t("2026-03-15T00:00:00Z"));
+        assert_eq!(max_validity_days(t("2026-03-14T23:59:59Z")), Some(398));
+        assert_eq!(max_validity_days(t("2026-03-15T00:00:00Z")), Some(200));
+        assert_eq!(max_validity_days(t("2029-03-15T00:00:00Z")), Some(47));
+        assert_eq!(max_validity_days(t("2017-01-01T00:00:00Z")), None);
+    }
 }

@@ -39,7 +39,7 @@ const FROM_VERDICT: &[&str] = &[
 
 pub(super) fn from_verdict(
     ctx: &Context<'_>,
-    certs: &[CertFacts],
+    certs: &[&CertFacts],
     verdict: Option<&Verdict>,
     f: &mut Findings,
 ) {
@@ -67,7 +67,7 @@ pub(super) fn from_verdict(
     // above them is far more often an untrusted root than a second missing level.
     if let (Some(top), true) = (
         top_of_path(certs),
-        certs.len() == 1 || !certs[1].issued(&certs[0]),
+        certs.len() == 1 || !certs[1].issued(certs[0]),
     ) {
         let known = ctx.anchor_subjects.contains(&top.issuer_raw);
         if !top.self_issued && !known && v.reasons.iter().any(|r| r.code == Code::UnknownIssuer) {
@@ -122,9 +122,12 @@ pub(super) fn from_verdict(
         f.put(FRONTCHANNEL_PUBLIC_ROOT, Status::Pass, "the chain ends at a root of the public root store given (the machine-checkable stand-in for a current WebTrust audit)");
     }
     if let Some(leaf) = certs.first() {
-        super::core_tls_311::key(ctx, leaf.key, &leaf.key_algorithm, Some(leaf), f);
+        super::core_tls_311::key(ctx, leaf.key, &leaf.key_algorithm, Some(*leaf), f);
     }
     for c in FROM_VERDICT {
+        if f.has(c) {
+            continue;
+        }
         let msg = match *c {
             REVOCATION_NOT_REVOKED => revocation_summary(v),
             CERT_SIGNATURE_ALGORITHM => {
@@ -149,9 +152,9 @@ pub(super) fn from_verdict(
 }
 
 /// The last certificate of the issuer-linked path at the front of `certs` (path order).
-fn top_of_path(certs: &[CertFacts]) -> Option<&CertFacts> {
-    let mut top = certs.first()?;
-    for c in &certs[1..] {
+fn top_of_path<'a>(certs: &[&'a CertFacts]) -> Option<&'a CertFacts> {
+    let mut top = *certs.first()?;
+    for &c in &certs[1..] {
         if c.issued(top) && !top.self_issued {
             top = c;
         } else {

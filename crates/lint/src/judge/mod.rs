@@ -16,7 +16,6 @@ use medmij_core::checks::{self, Stage};
 use medmij_core::outcome::{Finding, Origin, Status};
 use medmij_core::{Environment, Profile};
 use medmij_verify::Verdict;
-use std::collections::BTreeMap;
 
 /// Which traffic the certificate is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -52,10 +51,10 @@ pub struct Context<'a> {
     /// Whether revocation was checked (else the revocation checks are `not-tested`).
     pub revocation_checked: bool,
     /// CAA issuer domains of the issuing CA given by the user, besides the known list.
-    pub caa_identifiers: Vec<String>,
+    pub caa_identifiers: &'a [String],
     /// The raw subject names of the trust anchors (to tell a missing intermediate from an
     /// untrusted root when the path fails).
-    pub anchor_subjects: Vec<Vec<u8>>,
+    pub anchor_subjects: &'a [Vec<u8>],
 }
 
 impl Context<'_> {
@@ -68,17 +67,22 @@ impl Context<'_> {
     }
 }
 
-/// One finding per check, collected in registry order.
+/// One finding per check, collected in registry order: a slot per registered check.
 pub(crate) struct Findings {
     date: String,
-    by_check: BTreeMap<&'static str, Finding>,
+    slots: Vec<Option<Finding>>,
+}
+
+/// The registry position of a check.
+fn slot(check: &str) -> Option<usize> {
+    checks::CHECKS.binary_search_by(|c| c.name.cmp(check)).ok()
 }
 
 impl Findings {
     fn new(date: String) -> Findings {
         Findings {
             date,
-            by_check: BTreeMap::new(),
+            slots: vec![None; checks::CHECKS.len()],
         }
     }
 
@@ -96,32 +100,35 @@ impl Findings {
         message: impl Into<String>,
         evidence: Vec<(String, Origin)>,
     ) {
-        if self.by_check.contains_key(check) {
-            return;
-        }
-        let Some(c) = checks::check(check) else {
+        let Some(i) = slot(check) else {
             return;
         };
-        let status = Finding::status_at(c, &self.date, status);
-        if let Some(mut f) = Finding::of(check, status, message) {
-            for (observed, origin) in evidence {
-                f = f.with_evidence(observed, origin);
-            }
-            self.by_check.insert(c.name, f);
+        if self.slots[i].is_some() {
+            return;
         }
+        let c = &checks::CHECKS[i];
+        let mut f = Finding::of_check(c, Finding::status_at(c, &self.date, status), message);
+        for (observed, origin) in evidence {
+            f = f.with_evidence(observed, origin);
+        }
+        self.slots[i] = Some(f);
     }
 
     pub(crate) fn has(&self, check: &str) -> bool {
-        self.by_check.contains_key(check)
+        slot(check).is_some_and(|i| self.slots[i].is_some())
     }
 
     fn finish(mut self, default: Status, why: &str) -> Vec<Finding> {
-        for c in checks::CHECKS.iter().filter(|c| c.runs_at(Stage::Lint)) {
-            if !self.by_check.contains_key(c.name) {
-                self.put(c.name, default, why);
+        for (i, c) in checks::CHECKS.iter().enumerate() {
+            if c.runs_at(Stage::Lint) && self.slots[i].is_none() {
+                self.slots[i] = Some(Finding::of_check(
+                    c,
+                    Finding::status_at(c, &self.date, default),
+                    why,
+                ));
             }
         }
-        self.by_check.into_values().collect()
+        self.slots.into_iter().flatten().collect()
     }
 }
 
@@ -149,11 +156,11 @@ pub fn chain(
     dns: Option<&DnsFacts>,
 ) -> Vec<Finding> {
     let mut f = Findings::new(ctx.date());
-    let ordered: Vec<CertFacts> = core_tls_313::path_order(certs)
+    let ordered: Vec<&CertFacts> = core_tls_313::path_order(certs)
         .into_iter()
-        .map(|i| certs[i].clone())
+        .map(|i| &certs[i])
         .collect();
-    let Some(leaf) = ordered.first() else {
+    let Some(&leaf) = ordered.first() else {
         return f.finish(Status::Error, "the file holds no certificate");
     };
     role_gates(ctx, &mut f);
