@@ -199,6 +199,23 @@ fn frontchannel_rules_on_certificates_made_with_rcgen() {
         ),
         Status::Pass
     );
+    // Judged at an instant before the rule existed: not yet effective, whatever the period.
+    let y2017 = leaf(&issuing, &["www.zorg.nl"], |p| {
+        p.not_before = time::macros::datetime!(2017-06-01 0:00 UTC);
+        p.not_after = p.not_before + DAY * 1000;
+    });
+    let before = Linter::new(Options {
+        at: time::macros::datetime!(2017-07-01 0:00 UTC).unix_timestamp(),
+        ..front.options().clone()
+    })
+    .unwrap();
+    assert_eq!(
+        status(
+            &before.lint_bytes("2017", &chain(&y2017)),
+            "frontchannel.max-validity"
+        ),
+        Status::NotYetEffective
+    );
     let r = front.lint_bytes(
         "201 days",
         &chain(&leaf(&issuing, &["www.zorg.nl"], |p| {
