@@ -32,6 +32,11 @@ pub const MAX_CLIMB: usize = 16;
 /// Default time for one query, all retries included (hickory's own default is 5 s per attempt).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Default time for all the DNS work of one certificate: a silent resolver would otherwise cost
+/// [`MAX_NAMES`] × (timeout + the checking-disabled retry); a minute is far above what a healthy
+/// resolver needs for a certificate's names, and bounds a `lint --dns` of many files.
+pub const DEFAULT_BUDGET: Duration = Duration::from_secs(60);
+
 /// Largest answer read for the checking-disabled probe: the EDNS buffer size we advertise
 /// (1232, the DNS Flag Day 2020 value).
 const EDNS_UDP_SIZE: u16 = 1232;
@@ -45,6 +50,8 @@ pub struct DnsConfig {
     pub trust_anchor: Option<PathBuf>,
     /// Per-query deadline (default [`DEFAULT_TIMEOUT`]).
     pub timeout: Option<Duration>,
+    /// Deadline for all the names of one certificate (default [`DEFAULT_BUDGET`]).
+    pub budget: Option<Duration>,
 }
 
 /// One CAA record.
@@ -142,6 +149,7 @@ pub struct Dns {
     resolver: Resolver<TokioRuntimeProvider>,
     server: SocketAddr,
     timeout: Duration,
+    budget: Duration,
 }
 
 impl Dns {
@@ -187,6 +195,7 @@ impl Dns {
             resolver,
             server,
             timeout,
+            budget: cfg.budget.unwrap_or(DEFAULT_BUDGET),
         })
     }
 
@@ -203,8 +212,26 @@ impl Dns {
             }
         }
         let mut out = Vec::new();
+        let deadline = tokio::time::Instant::now() + self.budget;
         for (n, q) in unique.iter().take(MAX_NAMES) {
-            out.push(self.name(n, q).await);
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let facts = match tokio::time::timeout(left, self.name(n, q)).await {
+                Ok(f) => f,
+                Err(_) => {
+                    let reason = format!(
+                        "not looked up: the DNS budget of {:?} per certificate was spent",
+                        self.budget
+                    );
+                    NameFacts {
+                        name: n.to_string(),
+                        caa: Caa::Error {
+                            reason: reason.clone(),
+                        },
+                        dnssec: Dnssec::Error { reason },
+                    }
+                }
+            };
+            out.push(facts);
         }
         DnsFacts {
             resolver: self.server.to_string(),
@@ -338,7 +365,8 @@ impl Dns {
             .ok()?
             .ok()?;
         let resp = buf.get(..n)?;
-        if resp.len() < 12 || resp[..2] != query[..2] {
+        // Our ID, and a response (QR set).
+        if resp.len() < 12 || resp[..2] != query[..2] || resp[2] & 0x80 == 0 {
             return None;
         }
         let rcode = resp[3] & 0x0f;
@@ -349,7 +377,10 @@ impl Dns {
 /// A DNS query for `name CAA` with RD and CD set and an EDNS OPT record with DO (RFC 1035
 /// §4.1, RFC 4035 §3.2, RFC 6891 §6.1).
 fn cd_query(name: &str) -> Option<Vec<u8>> {
-    let id: u16 = (std::process::id() as u16) ^ 0x5a5a;
+    // A random ID (RFC 5452 §9.2): an answer is only taken when it echoes it.
+    let mut id = [0u8; 2];
+    aws_lc_rs::rand::fill(&mut id).ok()?;
+    let id = u16::from_be_bytes(id);
     let mut q = Vec::with_capacity(64);
     q.extend_from_slice(&id.to_be_bytes());
     q.extend_from_slice(&[0x01, 0x10]); // RD, CD

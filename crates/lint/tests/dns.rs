@@ -309,6 +309,16 @@ fn linter(
     trust: PathBuf,
     timeout: Duration,
 ) -> Linter {
+    linter_within(resolver, anchor, trust, timeout, Duration::from_secs(60))
+}
+
+fn linter_within(
+    resolver: SocketAddr,
+    anchor: Option<PathBuf>,
+    trust: PathBuf,
+    timeout: Duration,
+    budget: Duration,
+) -> Linter {
     Linter::new(Options {
         role: Role::Frontchannel,
         profile: Profile::builtin("medmij-2025").unwrap(),
@@ -322,6 +332,7 @@ fn linter(
             resolver: Some(resolver),
             trust_anchor: anchor,
             timeout: Some(timeout),
+            budget: Some(budget),
         }),
         caa_identifiers: vec!["test-ca.example".into()],
     })
@@ -449,4 +460,36 @@ fn caa_and_dnssec_against_bind_and_unbound() {
             t0.elapsed()
         );
     }
+
+    // A certificate with many names against a silent resolver: the per-certificate budget ends
+    // the DNS work; the names not reached are errors that say so.
+    let names: Vec<String> = (0..8).map(|i| format!("n{i}.lint.test")).collect();
+    let mut p = CertificateParams::new(names.clone()).unwrap();
+    p.distinguished_name
+        .push(DnType::CommonName, names[0].as_str());
+    p.key_usages = vec![Ku::DigitalSignature];
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let many = tmp.path().join("many.pem");
+    std::fs::write(
+        &many,
+        p.self_signed(&KeyPair::generate().unwrap()).unwrap().pem(),
+    )
+    .unwrap();
+    let t0 = Instant::now();
+    let r = linter_within(
+        silent.local_addr().unwrap(),
+        None,
+        many.clone(),
+        Duration::from_secs(1),
+        Duration::from_secs(3),
+    )
+    .lint_file(&many);
+    assert!(
+        t0.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        t0.elapsed()
+    );
+    let (cs, cm) = finding(&r, "frontchannel.caa");
+    assert_eq!(cs, Status::Error);
+    assert!(cm.contains("DNS budget"), "{cm}");
 }

@@ -165,6 +165,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<u8> {
             resolver,
             trust_anchor: a.dnssec_trust_anchor.clone(),
             timeout: Some(Duration::from_secs_f64(a.dns_timeout)),
+            budget: None,
         })
     } else {
         None
