@@ -136,7 +136,11 @@ impl Linter {
                 v.anchors()
                     .anchors()
                     .iter()
-                    .filter_map(|a| CertFacts::read(&a.der).ok().map(|c| c.subject_raw))
+                    .filter_map(|a| {
+                        facts::parse(&a.der)
+                            .ok()
+                            .map(|c| c.subject().as_raw().to_vec())
+                    })
                     .collect()
             })
             .unwrap_or_default();

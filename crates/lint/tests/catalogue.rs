@@ -145,25 +145,8 @@ fn every_catalogue_entry_gets_exactly_its_intended_findings_ecdsa_live_revocatio
     )
     .unwrap();
     let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let pd = PkiDir::new(&dir);
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let l = tokio::net::TcpListener::from_std(listener).unwrap();
-            medmij_testpki::serve::serve(pd, l, async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
-    });
+    let _server = medmij_testpki::serve::in_background(PkiDir::new(&dir), listener).unwrap();
     check_catalogue(&dir, &cat, Some(FailMode::Hard), false);
-    drop(tx);
 }
 
 #[test]

@@ -146,6 +146,38 @@ pub async fn serve(
     serve_with_clock(dir, listener, shutdown, system_clock()).await
 }
 
+/// A [`serve`] running on its own thread and runtime (for tests and callers that are not
+/// async); it stops when this is dropped.
+pub struct Background {
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// Runs [`serve`] for `dir` on `listener` in the background until the handle is dropped. A
+/// listener or runtime that cannot be set up is an error here, not a panic on the thread.
+pub fn in_background(dir: PkiDir, listener: std::net::TcpListener) -> std::io::Result<Background> {
+    listener.set_nonblocking(true)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        rt.block_on(async move {
+            let served = match TcpListener::from_std(listener) {
+                Ok(l) => serve(dir, l, async {
+                    let _ = stopped.await;
+                })
+                .await
+                .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = served {
+                tracing::error!("pki serve in the background stopped: {e}");
+            }
+        });
+    });
+    Ok(Background { _stop: stop })
+}
+
 /// As [`serve`], reading the time from `clock` (CRL re-issue, OCSP thisUpdate): a test PKI made
 /// `--at` an instant can be served as of that instant.
 pub async fn serve_with_clock(

@@ -524,6 +524,26 @@ impl Verifier {
         self.verify_inner(end_entity, intermediates, peer, stapled, now, false)
     }
 
+    /// A fresh verdict for a chain of `count` certificates; `Err` is the refusal of a chain over
+    /// [`MAX_CHAIN_CERTIFICATES`], decided before anything is parsed.
+    fn start_verdict(&self, count: usize) -> Result<Verdict, Verdict> {
+        let mut v = Verdict {
+            accepted: false,
+            reasons: vec![],
+            warnings: self.anchors.warnings.clone(),
+            revocation: vec![],
+            chain: vec![],
+        };
+        if count > MAX_CHAIN_CERTIFICATES {
+            v.reasons.push(Refusal::new(
+                Code::Malformed,
+                format!("the peer sent {count} certificates; at most {MAX_CHAIN_CERTIFICATES} are accepted"),
+            ));
+            return Err(v);
+        }
+        Ok(v)
+    }
+
     fn verify_inner(
         &self,
         end_entity: &[u8],
@@ -533,29 +553,15 @@ impl Verifier {
         now: i64,
         report: bool,
     ) -> Verdict {
-        let mut v = Verdict {
-            accepted: false,
-            reasons: vec![],
-            warnings: self.anchors.warnings.clone(),
-            revocation: vec![],
-            chain: vec![],
+        let mut v = match self.start_verdict(intermediates.len() + 1) {
+            Ok(v) => v,
+            Err(v) => return v,
         };
         let refuse = |v: &mut Verdict, code: Code, msg: String| {
             if !v.reasons.iter().any(|r| r.code == code) {
                 v.reasons.push(Refusal::new(code, msg));
             }
         };
-        if intermediates.len() + 1 > MAX_CHAIN_CERTIFICATES {
-            refuse(
-                &mut v,
-                Code::Malformed,
-                format!(
-                    "the peer sent {} certificates; at most {MAX_CHAIN_CERTIFICATES} are accepted",
-                    intermediates.len() + 1
-                ),
-            );
-            return v;
-        }
         let leaf = match X509Certificate::from_der(end_entity) {
             Ok(([], c)) => c,
             Ok(_) => {
@@ -613,24 +619,10 @@ impl Verifier {
         stapled: Option<&[u8]>,
         now: i64,
     ) -> Verdict {
-        let v = Verdict {
-            accepted: false,
-            reasons: vec![],
-            warnings: self.anchors.warnings.clone(),
-            revocation: vec![],
-            chain: vec![],
+        let v = match self.start_verdict(intermediates.len() + 1) {
+            Ok(v) => v,
+            Err(v) => return v,
         };
-        if intermediates.len() + 1 > MAX_CHAIN_CERTIFICATES {
-            let mut v = v;
-            v.reasons.push(Refusal::new(
-                Code::Malformed,
-                format!(
-                    "the peer sent {} certificates; at most {MAX_CHAIN_CERTIFICATES} are accepted",
-                    intermediates.len() + 1
-                ),
-            ));
-            return v;
-        }
         let ders: Vec<&[u8]> = intermediates.iter().map(|(d, _)| *d).collect();
         self.judge_parsed(
             end_entity,

@@ -4,7 +4,7 @@
 use super::{listed, Context, Findings};
 use crate::facts::CertFacts;
 use medmij_core::checks::names::*;
-use medmij_core::ncsc::{CertKey, Level};
+use medmij_core::ncsc::{self, CertKey, Item, Level};
 use medmij_core::outcome::{Origin, Status};
 
 /// Below this many days left a renewal is due (warning): a PKIoverheid order takes one to two
@@ -81,7 +81,7 @@ pub(super) fn key(
         f.put(LEAF_KEY_STRENGTH, Status::Fail, format!("`{who}` {why}"));
         return;
     }
-    let level = super::handshake::key_level(ctx, key);
+    let level = ncsc::classify(ctx.profile.ncsc, Item::CertKey(key)).level;
     if level == Level::Good {
         f.put(
             LEAF_KEY_STRENGTH,

@@ -25,7 +25,8 @@ pub(super) fn chain(certs: &[CertFacts], f: &mut Findings) {
         f.put(CHAIN_NO_ROOT, Status::Fail, format!("the chain file includes the root {}; send intermediates only (peers have the root)", super::listed(&roots)));
     }
     let order = path_order(certs);
-    let path_len = path_length(certs, &order);
+    let ordered: Vec<&CertFacts> = order.iter().map(|&i| &certs[i]).collect();
+    let path_len = linked_len(&ordered);
     if order
         .iter()
         .take(path_len)
@@ -73,14 +74,12 @@ pub fn path_order(certs: &[CertFacts]) -> Vec<usize> {
     path
 }
 
-/// How many of `order`'s first entries are linked by issuer names.
-fn path_length(certs: &[CertFacts], order: &[usize]) -> usize {
-    let mut n = 1;
-    while n < order.len()
-        && certs[order[n]].issued(&certs[order[n - 1]])
-        && !certs[order[n - 1]].self_issued
-    {
+/// How many of `certs`' first entries are linked by issuer names (each issued the one before
+/// it, stopping after a self-issued one): the path as far as the file carries it.
+pub(crate) fn linked_len(certs: &[&CertFacts]) -> usize {
+    let mut n = certs.len().min(1);
+    while n < certs.len() && !certs[n - 1].self_issued && certs[n].issued(certs[n - 1]) {
         n += 1;
     }
-    n.min(order.len())
+    n
 }

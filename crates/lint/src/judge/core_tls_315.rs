@@ -78,7 +78,7 @@ fn ov_or_better(ctx: &Context<'_>, leaf: &CertFacts, f: &mut Findings) {
             FRONTCHANNEL_OV_OR_BETTER,
             Status::Fail,
             format!(
-                "{found}; core.tls.315 requires OV or better in {}",
+                "{found}; OV or better is required in {}",
                 ctx.environment.label()
             ),
         );

@@ -5,7 +5,6 @@
 use super::{Context, Findings, Role};
 use crate::facts::CertFacts;
 use medmij_core::checks::names::*;
-use medmij_core::ncsc::{self, Item, Level};
 use medmij_core::outcome::{Origin, Status};
 use medmij_verify::refusal::Code;
 use medmij_verify::Verdict;
@@ -65,10 +64,7 @@ pub(super) fn from_verdict(
     // be told yet.
     // Only a leaf sent alone gets this diagnosis: with intermediates sent, an unknown issuer
     // above them is far more often an untrusted root than a second missing level.
-    if let (Some(top), true) = (
-        top_of_path(certs),
-        certs.len() == 1 || !certs[1].issued(certs[0]),
-    ) {
+    if let (Some(top), 1) = (top_of_path(certs), super::core_tls_313::linked_len(certs)) {
         let known = ctx.anchor_subjects.contains(&top.issuer_raw);
         if !top.self_issued && !known && v.reasons.iter().any(|r| r.code == Code::UnknownIssuer) {
             f.put(
@@ -153,15 +149,9 @@ pub(super) fn from_verdict(
 
 /// The last certificate of the issuer-linked path at the front of `certs` (path order).
 fn top_of_path<'a>(certs: &[&'a CertFacts]) -> Option<&'a CertFacts> {
-    let mut top = *certs.first()?;
-    for &c in &certs[1..] {
-        if c.issued(top) && !top.self_issued {
-            top = c;
-        } else {
-            break;
-        }
-    }
-    Some(top)
+    certs
+        .get(super::core_tls_313::linked_len(certs).checked_sub(1)?)
+        .copied()
 }
 
 fn revocation_summary(v: &Verdict) -> String {
@@ -174,9 +164,4 @@ fn revocation_summary(v: &Verdict) -> String {
         .map(|e| format!("{}: {} {}", e.certificate, e.source, e.outcome))
         .collect();
     format!("not revoked ({})", super::listed(&parts))
-}
-
-/// The NCSC level of a key, for the key finding's message.
-pub(super) fn key_level(ctx: &Context<'_>, key: medmij_core::ncsc::CertKey) -> Level {
-    ncsc::classify(ctx.profile.ncsc, Item::CertKey(key)).level
 }

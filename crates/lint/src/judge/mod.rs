@@ -221,7 +221,7 @@ fn role_gates(ctx: &Context<'_>, f: &mut Findings) {
                 FRONTCHANNEL_PUBLIC_ROOT,
                 FRONTCHANNEL_SINGLE_OWNER,
             ],
-            "a frontchannel rule (core.tls.315); this is a backchannel certificate",
+            "a frontchannel rule; this is a backchannel certificate",
         ),
         Role::Frontchannel => (
             &[

@@ -26,7 +26,7 @@ pub(crate) struct LivePki {
     pub dir: PathBuf,
     pub cat: Catalogue,
     pub port: u16,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
+    _server: medmij_testpki::serve::Background,
 }
 
 pub(crate) fn free_port() -> u16 {
@@ -52,29 +52,13 @@ pub(crate) fn live_pki(rsa_g4: bool) -> LivePki {
         opts.key_style_for.insert(Hierarchy::G4, KeyStyle::Rsa);
     }
     let cat = init(&dir, &opts).unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let pd = PkiDir::new(&dir);
-    listener.set_nonblocking(true).unwrap();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let l = tokio::net::TcpListener::from_std(listener).unwrap();
-            medmij_testpki::serve::serve(pd, l, async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
-    });
+    let server = medmij_testpki::serve::in_background(PkiDir::new(&dir), listener).unwrap();
     LivePki {
         _tmp: tmp,
         dir,
         cat,
         port,
-        _shutdown: tx,
+        _server: server,
     }
 }
 
