@@ -36,6 +36,9 @@ enum Command {
     /// Lint certificates, chains and CSRs before ordering or deploying them (--dns: CAA, DNSSEC).
     /// Exit 0 compliant, 1 findings, 2 cannot tell.
     Lint(Box<commands::lint::Args>),
+    /// Scan endpoints: versions, suites, groups, options, chain, client certificates and refusal
+    /// probes, judged per requirement. Exit 0 compliant, 1 findings, 2 cannot tell.
+    Scan(Box<commands::scan::Args>),
     /// Trust anchors: list the profile's pins, fetch them from the publication address.
     #[command(subcommand)]
     Anchors(commands::anchors::AnchorsCommand),
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Whitelist(c) => commands::whitelist::run(c),
         Command::Lint(a) => commands::lint::run(*a),
         Command::Anchors(c) => commands::anchors::run(c),
+        Command::Scan(a) => commands::scan::run(*a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -22,6 +22,15 @@ pub enum Kind {
     Whitelist,
     /// A profile (TOML/JSON): the built-in ones are ~5 KiB.
     Profile,
+    /// A PEM private key: an RSA-16384 key is under 13 KiB; 1 MiB is far above any key.
+    PrivateKey,
+    /// A test PKI catalogue (`catalogue.json`): ~20 KiB for the built-in cases.
+    Catalogue,
+    /// A scan target list, one `host[:port]` per line: 16 MiB is a few hundred thousand lines.
+    TargetList,
+    /// A stored scan report read back (`scan --from-json`): a whitelist scan of a few thousand
+    /// nodes with their chains is tens of megabytes; 256 MiB is the cap.
+    ScanReport,
 }
 
 /// Largest CRL accepted anywhere (file or download): 64 MiB, far above any real PKIoverheid CRL
@@ -35,7 +44,9 @@ impl Kind {
             Kind::Chain | Kind::Anchors | Kind::Whitelist => 16 * 1024 * 1024,
             Kind::Crl => MAX_CRL_BYTES,
             Kind::OcspResponse => 1024 * 1024,
-            Kind::Profile => 1024 * 1024,
+            Kind::Profile | Kind::PrivateKey | Kind::Catalogue => 1024 * 1024,
+            Kind::TargetList => 16 * 1024 * 1024,
+            Kind::ScanReport => 256 * 1024 * 1024,
         }
     }
 
@@ -48,6 +59,10 @@ impl Kind {
             Kind::OcspResponse => "OCSP response",
             Kind::Whitelist => "whitelist",
             Kind::Profile => "profile",
+            Kind::PrivateKey => "private key",
+            Kind::Catalogue => "test PKI catalogue",
+            Kind::TargetList => "target list",
+            Kind::ScanReport => "scan report",
         }
     }
 }

@@ -40,7 +40,8 @@ pub fn label(s: Status) -> &'static str {
     }
 }
 
-const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\
+/// The report style sheet (shared with the scanner's HTML report).
+pub const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}\
 th{background:#f4f4f4}.pass{background:#d9f2d9}.fail{background:#f8d0d0}.warning{background:#fdeec2}\
 .error{background:#e8c8f0}.manual{background:#dde8f8}.info{background:#eef6ee}\

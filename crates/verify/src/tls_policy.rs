@@ -203,6 +203,39 @@ impl TlsPolicy {
         Ok(cfg)
     }
 
+    /// The scanner's measuring client: every version, suite and group aws-lc-rs implements,
+    /// whatever the profile says, because it observes a server rather than enforcing a policy
+    /// on it (a server offering only what the profile refuses must still show its chain and
+    /// its client-certificate behaviour). `verifier` records what the server sends; `identity`
+    /// chooses the client certificate (or none); `alpn` is offered as given. With `early_data` it keeps tickets and may
+    /// send 0-RTT data on a resumed session, which only the 0-RTT probe asks for; otherwise
+    /// it never resumes and never sends early data (core.tls.303).
+    pub fn measuring_client(
+        verifier: Arc<dyn rustls::client::danger::ServerCertVerifier>,
+        identity: Arc<dyn rustls::client::ResolvesClientCert>,
+        alpn: &[&[u8]],
+        early_data: bool,
+    ) -> Result<ClientConfig, PolicyError> {
+        let provider = CryptoProvider {
+            cipher_suites: rustls::crypto::aws_lc_rs::ALL_CIPHER_SUITES.to_vec(),
+            kx_groups: rustls::crypto::aws_lc_rs::ALL_KX_GROUPS.to_vec(),
+            ..rustls::crypto::aws_lc_rs::default_provider()
+        };
+        let mut cfg = ClientConfig::builder_with_provider(Arc::new(provider))
+            .with_protocol_versions(rustls::ALL_VERSIONS)?
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_client_cert_resolver(identity);
+        cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        if early_data {
+            cfg.enable_early_data = true;
+        } else {
+            cfg.resumption = Resumption::disabled();
+            cfg.enable_early_data = false;
+        }
+        Ok(cfg)
+    }
+
     /// The profile this policy was made from.
     pub fn profile_id(&self) -> &str {
         &self.profile_id

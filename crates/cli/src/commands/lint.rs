@@ -171,23 +171,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<u8> {
         None
     };
     let environment = Environment::from(a.environment);
-    let mut trust_anchors = a.trust_anchors.clone();
-    if let Some(d) = &a.anchors_dir {
-        let mut found: Vec<PathBuf> = std::fs::read_dir(d)
-            .with_context(|| format!("--anchors-dir {}", d.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "pem"))
-            .collect();
-        if found.is_empty() {
-            bail!(
-                "--anchors-dir {}: no .pem files; run `medmij-tls anchors fetch --dir {}` first",
-                d.display(),
-                d.display()
-            );
-        }
-        found.sort();
-        trust_anchors.extend(found);
-    }
+    let trust_anchors = super::anchor_files(&a.trust_anchors, a.anchors_dir.as_deref())?;
     let linter = Linter::new(Options {
         role: match a.role {
             LintRole::Backchannel => Role::Backchannel,

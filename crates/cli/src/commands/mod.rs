@@ -4,12 +4,13 @@ pub(crate) mod anchors;
 pub(crate) mod lint;
 pub(crate) mod pki;
 pub(crate) mod requirements;
+pub(crate) mod scan;
 pub(crate) mod verify;
 pub(crate) mod whitelist;
 
 use anyhow::Context;
 use medmij_core::Profile;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// `--profile NAME` / `--profile-file FILE`, shared by every command that judges.
 #[derive(clap::Args, Clone, Debug)]
@@ -59,4 +60,26 @@ pub(crate) enum Format {
     Json,
     /// Markdown (documentation, audits).
     Md,
+}
+
+/// `--trust-anchor` files plus every `*.pem` of `--anchors-dir` (what `anchors fetch` wrote).
+pub(crate) fn anchor_files(files: &[PathBuf], dir: Option<&Path>) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = files.to_vec();
+    if let Some(d) = dir {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(d)
+            .with_context(|| format!("--anchors-dir {}", d.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "pem"))
+            .collect();
+        if found.is_empty() {
+            anyhow::bail!(
+                "--anchors-dir {}: no .pem files; run `medmij-tls anchors fetch --dir {}` first",
+                d.display(),
+                d.display()
+            );
+        }
+        found.sort();
+        out.extend(found);
+    }
+    Ok(out)
 }

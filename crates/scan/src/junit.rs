@@ -1,0 +1,114 @@
+//! JUnit XML for CI: one test suite per endpoint, one test case per finding; a fail is a
+//! `<failure>`, an error an `<error>`, and not-applicable / not-tested findings are `<skipped>`.
+
+use crate::report::ScanReport;
+use medmij_core::outcome::Status;
+use std::fmt::Write;
+
+/// XML-escapes text (control characters other than tab and newline are not allowed in XML 1.0).
+fn x(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            c if c.is_control() && c != '\n' && c != '\t' => o.push('?'),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// Renders the report.
+pub fn render(r: &ScanReport) -> String {
+    let mut o = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let all: Vec<_> = r.targets.iter().flat_map(|t| &t.findings).collect();
+    let failures = all.iter().filter(|f| f.status == Status::Fail).count();
+    let errors = all.iter().filter(|f| f.status == Status::Error).count();
+    let _ = writeln!(
+        o,
+        "<testsuites name=\"medmij-tls scan ({})\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">",
+        x(&r.profile),
+        all.len()
+    );
+    for t in &r.targets {
+        let fails = t
+            .findings
+            .iter()
+            .filter(|f| f.status == Status::Fail)
+            .count();
+        let errs = t
+            .findings
+            .iter()
+            .filter(|f| f.status == Status::Error)
+            .count();
+        let skipped = t
+            .findings
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.status,
+                    Status::NotApplicable | Status::NotTested | Status::NotYetEffective
+                )
+            })
+            .count();
+        let _ = writeln!(
+            o,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{fails}\" errors=\"{errs}\" skipped=\"{skipped}\" time=\"{:.3}\">",
+            x(&t.target),
+            t.findings.len(),
+            t.facts.duration_ms as f64 / 1000.0
+        );
+        for f in &t.findings {
+            let _ = write!(
+                o,
+                "    <testcase classname=\"{}\" name=\"{} {}\"",
+                x(&t.target),
+                f.requirement,
+                f.check
+            );
+            let body = format!(
+                "{}{}",
+                f.message,
+                f.fix.map(|x| format!(" (fix: {x})")).unwrap_or_default()
+            );
+            match f.status {
+                Status::Fail => {
+                    let _ = writeln!(
+                        o,
+                        "><failure message=\"{}\">{}</failure></testcase>",
+                        x(&f.message),
+                        x(&body)
+                    );
+                }
+                Status::Error => {
+                    let _ = writeln!(
+                        o,
+                        "><error message=\"{}\">{}</error></testcase>",
+                        x(&f.message),
+                        x(&body)
+                    );
+                }
+                Status::NotApplicable | Status::NotTested | Status::NotYetEffective => {
+                    let _ = writeln!(o, "><skipped message=\"{}\"/></testcase>", x(&f.message));
+                }
+                Status::Warning => {
+                    let _ = writeln!(
+                        o,
+                        "><system-out>warning: {}</system-out></testcase>",
+                        x(&body)
+                    );
+                }
+                _ => {
+                    let _ = writeln!(o, "/>");
+                }
+            }
+        }
+        let _ = writeln!(o, "  </testsuite>");
+    }
+    o.push_str("</testsuites>\n");
+    o
+}
