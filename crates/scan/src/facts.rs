@@ -354,6 +354,10 @@ pub struct EndpointFacts {
         with = "crate::verser::opt"
     )]
     pub chain_version: Option<ProtocolVersion>,
+    /// A whole TLS ≤ 1.2 first flight (to ServerHelloDone) was read, so what it lacks (a
+    /// CertificateRequest) is known to be absent.
+    #[serde(default)]
+    pub tls12_flight_complete: bool,
     /// A TLS 1.2 CertificateRequest came in the first flight.
     #[serde(default)]
     pub certificate_requested_tls12: bool,

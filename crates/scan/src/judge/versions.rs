@@ -19,6 +19,19 @@ fn list(v: &[ProtocolVersion]) -> String {
 }
 
 pub(super) fn speaks_tls(t: &str, f: &EndpointFacts) -> Finding {
+    if f.speaks_tls && f.versions.is_empty() {
+        let seen = f
+            .version_answers
+            .iter()
+            .map(|(v, a)| format!("{v}: {a}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return finding(
+            ENDPOINT_TLS,
+            Status::Fail,
+            format!("TLS records, but no version accepted with any suite offered: {seen}"),
+        );
+    }
     if f.speaks_tls {
         return with(
             finding(

@@ -367,7 +367,8 @@ fn apply_handshake(f: &mut EndpointFacts, s: &Session, role: Role) {
     }
     let requested = hs.certificate_requested || f.certificate_requested_tls12;
     f.client_auth = if !requested {
-        if s.completed {
+        // No request seen: known absent after a finished handshake or a whole TLS 1.2 flight.
+        if s.completed || f.tls12_flight_complete {
             ClientAuth::None
         } else {
             ClientAuth::Unknown

@@ -477,6 +477,7 @@ pub fn options(ep: &Endpoint, out: &mut Partial) {
 
 /// Merges the first TLS 1.2 flight's options into the facts.
 pub fn apply_first_hello(sh: &ServerHello, f: &mut EndpointFacts) {
+    f.tls12_flight_complete = sh.done;
     f.compression = Some(sh.compression != 0);
     f.secure_renegotiation = Some(sh.extension(ext::RENEGOTIATION_INFO).is_some());
     f.extended_master_secret = Some(sh.extension(ext::EXTENDED_MASTER_SECRET).is_some());

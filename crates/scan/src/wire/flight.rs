@@ -381,9 +381,9 @@ fn io_end(e: io::Error, total: usize, hello: Option<Box<ServerHello>>, head: &[u
     match e.kind() {
         io::ErrorKind::UnexpectedEof => {
             // A plain-text answer shorter than a record header: still not TLS.
-            if total > 0 && !(20..=24).contains(&head[0]) {
+            if total > 0 && head.first().is_some_and(|b| !(20..=24).contains(b)) {
                 Answer::NotTls {
-                    first_bytes: printable(&head[..total.min(5)]),
+                    first_bytes: printable(&head[..total.min(head.len())]),
                 }
             } else {
                 Answer::Closed { bytes: total }

@@ -1,0 +1,690 @@
+//! The scanner against real servers nobody here wrote (`openssl s_server`, configured as a
+//! deployment would be), and against hostile raw servers: exact facts and the findings.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use medmij_core::checks::names::*;
+use medmij_core::outcome::Status;
+use medmij_core::wire::ProtocolVersion;
+use medmij_scan::facts::ClientAuth;
+use medmij_scan::judge::Role;
+use medmij_testpki::keys::KeyStyle;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+use support::*;
+
+const ZA: &str = "za.zorgaanbieder.example";
+
+fn dump(f: &medmij_scan::EndpointFacts) -> String {
+    serde_json::to_string_pretty(f).unwrap()
+}
+
+#[test]
+fn openssl_tls12_only_cbc_and_rsa_kx() {
+    let pki = pki(KeyStyle::Rsa);
+    let (leaf, rest, key) = pki.server_files("g1-za");
+    let (l, r, k) = (
+        leaf.to_str().unwrap(),
+        rest.to_str().unwrap(),
+        key.to_str().unwrap(),
+    );
+    let root = pki.path("ca/g1-root.pem");
+    // Client order wins (s_server's default).
+    let srv = s_server(
+        &[
+            "-tls1_2",
+            "-cipher",
+            "AES128-SHA:AES256-SHA256:ECDHE-RSA-AES128-SHA",
+            "-cert",
+            l,
+            "-cert_chain",
+            r,
+            "-key",
+            k,
+            "-www",
+            "-quiet",
+        ],
+        &pki.dir,
+    );
+    let f = scan(srv.port, Role::Backchannel, Some(ZA), |_| {});
+    assert_eq!(f.versions, vec![ProtocolVersion::TLS12], "{}", dump(&f));
+    assert_eq!(
+        suites(&f, "TLSv1.2"),
+        vec![0x002F, 0x003D, 0xC013],
+        "{}",
+        dump(&f)
+    );
+    assert_eq!(f.server_order, Some(false));
+    assert_eq!(f.secure_renegotiation, Some(true));
+    assert_eq!(f.extended_master_secret, Some(true));
+    assert_eq!(f.compression, Some(false));
+    assert_eq!(f.chain.len(), 3, "the chain exactly as sent");
+    assert_eq!(f.chain_version, Some(ProtocolVersion::TLS12));
+    assert_eq!(
+        f.kex_signatures.sha1_accepted,
+        Some(false),
+        "openssl 3 refuses SHA-1 at level 1"
+    );
+    assert_eq!(f.client_auth, ClientAuth::None);
+    let j = judge(&f, Role::Backchannel, "medmij-2025", &[root.clone()]);
+    assert_eq!(status(&j, ENDPOINT_TLS), Status::Pass);
+    assert_eq!(
+        status(&j, TLS_VERSIONS_REQUIRED),
+        Status::Fail,
+        "{}",
+        message(&j, TLS_VERSIONS_REQUIRED)
+    );
+    assert_eq!(
+        status(&j, TLS_VERSIONS_RATED),
+        Status::Info,
+        "TLS 1.2 is a deviation of medmij-2025"
+    );
+    assert_eq!(status(&j, TLS_CIPHER_SUITES), Status::Fail);
+    assert!(message(&j, TLS_CIPHER_SUITES).contains("TLS_RSA_WITH_AES_128_CBC_SHA"));
+    assert_eq!(status(&j, TLS_CIPHER_ORDER), Status::Fail);
+    assert_eq!(status(&j, TLS_TLS13_READY), Status::Warning);
+    assert_eq!(status(&j, TLS_DOWNGRADE_SENTINEL), Status::NotApplicable);
+    assert_eq!(status(&j, TLS_SECURE_RENEGOTIATION), Status::Pass);
+    assert_eq!(status(&j, TLS_EXTENDED_MASTER_SECRET), Status::Pass);
+    assert_eq!(status(&j, TLS_COMPRESSION), Status::Pass);
+    assert_eq!(status(&j, TLS_CLIENT_CERTIFICATE), Status::Fail);
+    assert_eq!(
+        status(&j, TLS_OCSP_STAPLING),
+        Status::Warning,
+        "the test PKI names a responder"
+    );
+    assert_eq!(status(&j, CHAIN_COMPLETE), Status::Pass);
+    assert_eq!(status(&j, CHAIN_NO_ROOT), Status::Pass);
+    assert_eq!(status(&j, LEAF_HOSTNAME), Status::Pass);
+    // Under medmij-2022 TLS 1.2 is required, not a deviation.
+    let j22 = judge(&f, Role::Backchannel, "medmij-2022", &[root.clone()]);
+    assert_eq!(
+        status(&j22, TLS_VERSIONS_REQUIRED),
+        Status::Pass,
+        "{}",
+        message(&j22, TLS_VERSIONS_REQUIRED)
+    );
+    drop(srv);
+
+    // Server order, SHA-224 signing allowed by default in openssl 3.
+    let srv = s_server(
+        &[
+            "-tls1_2",
+            "-serverpref",
+            "-cipher",
+            "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256",
+            "-cert",
+            l,
+            "-cert_chain",
+            r,
+            "-key",
+            k,
+            "-www",
+            "-quiet",
+        ],
+        &pki.dir,
+    );
+    let f = scan(srv.port, Role::Backchannel, Some(ZA), |_| {});
+    assert_eq!(suites(&f, "TLSv1.2"), vec![0xC02F, 0xC030]);
+    assert_eq!(
+        f.cipher_suites[0].code, 0xC030,
+        "the server's first choice first"
+    );
+    assert_eq!(f.server_order, Some(true));
+    let j = judge(&f, Role::Backchannel, "medmij-2025", &[root]);
+    assert_eq!(
+        status(&j, TLS_CIPHER_ORDER),
+        Status::Pass,
+        "{}",
+        message(&j, TLS_CIPHER_ORDER)
+    );
+    assert_eq!(
+        status(&j, TLS_CIPHER_SUITES),
+        Status::Warning,
+        "ECDHE AEAD suites are sufficient"
+    );
+    assert_eq!(f.kex_signatures.sha224_accepted, Some(true), "{}", dump(&f));
+    assert_eq!(status(&j, TLS_KEX_SIGNATURE_HASH), Status::Fail);
+    assert_eq!(
+        f.groups
+            .iter()
+            .filter(|g| g.version == ProtocolVersion::TLS12)
+            .count(),
+        5,
+        "{}",
+        dump(&f)
+    );
+}
+
+#[test]
+fn openssl_tls13_only() {
+    let pki = pki(KeyStyle::Ecdsa);
+    let (leaf, rest, key) = pki.server_files("g1-za");
+    let root = pki.path("ca/g1-root.pem");
+    let srv = s_server(
+        &[
+            "-tls1_3",
+            "-cert",
+            leaf.to_str().unwrap(),
+            "-cert_chain",
+            rest.to_str().unwrap(),
+            "-key",
+            key.to_str().unwrap(),
+            "-www",
+            "-quiet",
+        ],
+        &pki.dir,
+    );
+    let f = scan(srv.port, Role::Backchannel, Some(ZA), |_| {});
+    assert_eq!(f.versions, vec![ProtocolVersion::TLS13], "{}", dump(&f));
+    assert_eq!(suites(&f, "TLSv1.3"), vec![0x1301, 0x1302, 0x1303]);
+    let groups: Vec<u16> = f.groups.iter().map(|g| g.code).collect();
+    for g in [0x001D, 0x0017, 0x0018] {
+        assert!(groups.contains(&g), "{groups:04X?}");
+    }
+    assert_eq!(f.highest_offered_chosen, Some(ProtocolVersion::TLS13));
+    assert_eq!(
+        f.chain_version,
+        Some(ProtocolVersion::TLS13),
+        "the chain through a real handshake"
+    );
+    assert_eq!(f.chain.len(), 3);
+    assert!(f.handshake.completed);
+    assert_eq!(f.client_auth, ClientAuth::None);
+    let j = judge(&f, Role::Backchannel, "medmij-2025", &[root]);
+    assert_eq!(status(&j, TLS_VERSIONS_REQUIRED), Status::Pass);
+    assert_eq!(status(&j, TLS_VERSIONS_RATED), Status::Pass);
+    assert_eq!(status(&j, TLS_HIGHEST_VERSION), Status::Pass);
+    assert_eq!(status(&j, TLS_TLS13_READY), Status::Pass);
+    assert_eq!(status(&j, TLS_CIPHER_ORDER), Status::NotApplicable);
+    assert_eq!(status(&j, TLS_DOWNGRADE_SENTINEL), Status::NotApplicable);
+    assert_eq!(status(&j, TLS_ZERO_RTT), Status::Pass);
+    assert_eq!(
+        status(&j, TLS_CIPHER_SUITES),
+        Status::Warning,
+        "AES-128-GCM is sufficient only"
+    );
+    assert_eq!(
+        status(&j, TLS_GROUPS),
+        Status::Fail,
+        "openssl offers ffdhe2048 in TLS 1.3: {}",
+        message(&j, TLS_GROUPS)
+    );
+    assert_eq!(status(&j, TLS_OCSP_STAPLING), Status::Warning);
+    assert_eq!(status(&j, CHAIN_TRUSTED_ANCHOR), Status::Pass);
+}
+
+#[test]
+fn openssl_both_versions_sets_the_downgrade_sentinel() {
+    let pki = pki(KeyStyle::Ecdsa);
+    let (leaf, rest, key) = pki.server_files("g1-za");
+    let srv = s_server(
+        &[
+            "-cert",
+            leaf.to_str().unwrap(),
+            "-cert_chain",
+            rest.to_str().unwrap(),
+            "-key",
+            key.to_str().unwrap(),
+            "-www",
+            "-quiet",
+        ],
+        &pki.dir,
+    );
+    let f = scan(srv.port, Role::Backchannel, Some(ZA), |_| {});
+    assert_eq!(
+        f.versions,
+        vec![ProtocolVersion::TLS13, ProtocolVersion::TLS12]
+    );
+    assert_eq!(f.downgrade_sentinel, Some(true));
+    let j = judge(
+        &f,
+        Role::Backchannel,
+        "medmij-2025",
+        &[pki.path("ca/g1-root.pem")],
+    );
+    assert_eq!(status(&j, TLS_DOWNGRADE_SENTINEL), Status::Pass);
+    assert_eq!(status(&j, TLS_HIGHEST_VERSION), Status::Pass);
+}
+
+#[test]
+fn openssl_dhe_named_group_and_custom_prime() {
+    let pki = pki(KeyStyle::Rsa);
+    let (leaf, rest, key) = pki.server_files("g1-za");
+    let (l, r, k) = (
+        leaf.to_str().unwrap(),
+        rest.to_str().unwrap(),
+        key.to_str().unwrap(),
+    );
+    let gen = |args: &[&str]| {
+        let o = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(&pki.dir)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    gen(&[
+        "genpkey",
+        "-genparam",
+        "-algorithm",
+        "DH",
+        "-pkeyopt",
+        "group:ffdhe3072",
+        "-out",
+        "ffdhe3072.pem",
+    ]);
+    // A real safe prime (openssl refuses the X9.42 form `-dsaparam` writes).
+    gen(&["dhparam", "-out", "dh1024.pem", "1024"]);
+    let (ff, dh1024) = (pki.path("ffdhe3072.pem"), pki.path("dh1024.pem"));
+    let (ff, dh1024) = (ff.to_str().unwrap(), dh1024.to_str().unwrap());
+    let srv = s_server(
+        &[
+            "-tls1_2",
+            "-cipher",
+            "DHE-RSA-AES128-GCM-SHA256",
+            "-dhparam",
+            ff,
+            "-cert",
+            l,
+            "-cert_chain",
+            r,
+            "-key",
+            k,
+            "-www",
+            "-quiet",
+        ],
+        &pki.dir,
+    );
+    let f = scan(srv.port, Role::Backchannel, Some(ZA), |_| {});
+    assert_eq!(suites(&f, "TLSv1.2"), vec![0x009E], "{}", dump(&f));
+    assert!(
+        !f.dh.is_empty()
+            && f.dh
+                .iter()
+                .all(|d| d.rfc7919.as_deref() == Some("ffdhe3072") && d.prime_bits == 3072),
+        "{:?}",
+        f.dh
+    );
+    let j = judge(&f, Role::Backchannel, "medmij-2025", &[]);
+    assert_eq!(
+        status(&j, TLS_DH_PARAMETERS),
+        Status::Fail,
+        "ffdhe3072 is phase-out under 2025-05"
+    );
+    let j = judge(&f, Role::Backchannel, "medmij-2022", &[]);
+    assert_eq!(
+        status(&j, TLS_DH_PARAMETERS),
+        Status::Warning,
+        "ffdhe3072 is sufficient under v2.1: {}",
+        message(&j, TLS_DH_PARAMETERS)
+    );
+    drop(srv);
+    let srv = s_server(
+        &[
+            "-tls1_2",
+            "-cipher",
+            "DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0",
+            "-dhparam",
+            dh1024,
+            "-cert",
+            l,
+            "-cert_chain",
+            r,
+            "-key",
+            k,
+            "-www",
+            "-quiet",
+        ],
+        &pki.dir,
+    );
+    let f = scan(srv.port, Role::Backchannel, Some(ZA), |_| {});
+    assert!(
+        !f.dh.is_empty()
+            && f.dh
+                .iter()
+                .all(|d| d.rfc7919.is_none() && d.prime_bits == 1024),
+        "{:?}",
+        f.dh
+    );
+    let j = judge(&f, Role::Backchannel, "medmij-2022", &[]);
+    assert_eq!(status(&j, TLS_DH_PARAMETERS), Status::Fail);
+    assert!(message(&j, TLS_DH_PARAMETERS).contains("custom 1024-bit prime"));
+}
+
+#[test]
+fn openssl_client_certificate_required_optional_none() {
+    let pki = pki(KeyStyle::Ecdsa);
+    let (leaf, rest, key) = pki.server_files("g1-za");
+    let root = pki.path("ca/g1-root.pem");
+    let (l, r, k, ca) = (
+        leaf.to_str().unwrap(),
+        rest.to_str().unwrap(),
+        key.to_str().unwrap(),
+        root.to_str().unwrap(),
+    );
+    for (version, verify, expect) in [
+        ("-tls1_3", "-Verify", ClientAuth::Required),
+        ("-tls1_2", "-Verify", ClientAuth::Required),
+        ("-tls1_3", "-verify", ClientAuth::Optional),
+        ("-tls1_2", "-verify", ClientAuth::Optional),
+    ] {
+        let srv = s_server(
+            &[
+                version,
+                verify,
+                "2",
+                "-CAfile",
+                ca,
+                "-cert",
+                l,
+                "-cert_chain",
+                r,
+                "-key",
+                k,
+                "-www",
+                "-quiet",
+            ],
+            &pki.dir,
+        );
+        let f = scan(srv.port, Role::Backchannel, Some(ZA), |_| {});
+        assert_eq!(f.client_auth, expect, "{version} {verify}: {}", dump(&f));
+        let cas = if f.handshake.acceptable_cas.is_empty() {
+            &f.acceptable_cas_tls12
+        } else {
+            &f.handshake.acceptable_cas
+        };
+        assert!(
+            cas.iter().any(|c| c.contains("Private Root CA - G1")),
+            "{cas:?}"
+        );
+        let j = judge(&f, Role::Backchannel, "medmij-2025", &[root.clone()]);
+        let want = if expect == ClientAuth::Required {
+            Status::Pass
+        } else {
+            Status::Fail
+        };
+        assert_eq!(
+            status(&j, TLS_CLIENT_CERTIFICATE),
+            want,
+            "{version} {verify}"
+        );
+        let jf = judge(&f, Role::Frontchannel, "medmij-2025", &[]);
+        assert_eq!(
+            status(&jf, TLS_CLIENT_CERTIFICATE),
+            Status::Fail,
+            "a frontchannel server must not ask"
+        );
+    }
+}
+
+#[test]
+fn served_chains_with_root_and_missing_intermediate() {
+    let pki = pki(KeyStyle::Ecdsa);
+    let root = pki.path("ca/g1-root.pem");
+    for (id, check) in [
+        ("g1-chain-with-root", CHAIN_NO_ROOT),
+        ("g1-missing-intermediate", CHAIN_COMPLETE),
+    ] {
+        let (leaf, rest, key) = pki.server_files(id);
+        let srv = s_server(
+            &[
+                "-cert",
+                leaf.to_str().unwrap(),
+                "-cert_chain",
+                rest.to_str().unwrap(),
+                "-key",
+                key.to_str().unwrap(),
+                "-www",
+                "-quiet",
+            ],
+            &pki.dir,
+        );
+        let f = scan(srv.port, Role::Backchannel, Some(ZA), |_| {});
+        let j = judge(&f, Role::Backchannel, "medmij-2025", &[root.clone()]);
+        assert_eq!(
+            status(&j, check),
+            Status::Fail,
+            "{id}: {}",
+            message(&j, check)
+        );
+    }
+}
+
+/// A loopback server that does `act` with every connection.
+fn raw_server(act: fn(std::net::TcpStream)) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            std::thread::spawn(move || act(s));
+        }
+    });
+    port
+}
+
+fn read_hello(s: &mut std::net::TcpStream) {
+    let mut b = [0u8; 4096];
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = s.read(&mut b);
+}
+
+fn server_hello(version: u16, suite: u16) -> Vec<u8> {
+    let mut b = version.to_be_bytes().to_vec();
+    b.extend_from_slice(&[9u8; 32]);
+    b.push(0);
+    b.extend_from_slice(&suite.to_be_bytes());
+    b.push(0);
+    let mut m = vec![2, 0, 0, b.len() as u8];
+    m.extend_from_slice(&b);
+    let mut r = vec![22, 3, 3, 0, m.len() as u8];
+    r.extend_from_slice(&m);
+    r
+}
+
+#[test]
+fn hostile_servers_give_facts_not_hangs() {
+    let cases: Vec<(&str, u16)> = vec![
+        (
+            "garbage",
+            raw_server(|mut s| {
+                read_hello(&mut s);
+                let _ = s.write_all(&[0x99; 300]);
+            }),
+        ),
+        (
+            "http page",
+            raw_server(|mut s| {
+                read_hello(&mut s);
+                let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+            }),
+        ),
+        (
+            "silent",
+            raw_server(|mut s| {
+                read_hello(&mut s);
+                std::thread::sleep(Duration::from_secs(30));
+            }),
+        ),
+        (
+            "trickle",
+            raw_server(|mut s| {
+                read_hello(&mut s);
+                for b in server_hello(0x0303, 0xC02F) {
+                    if s.write_all(&[b]).is_err() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(700));
+                }
+            }),
+        ),
+        (
+            "closes mid-record",
+            raw_server(|mut s| {
+                read_hello(&mut s);
+                let _ = s.write_all(&[22, 3, 3, 0, 80, 2, 0]);
+            }),
+        ),
+        (
+            "oversized record",
+            raw_server(|mut s| {
+                read_hello(&mut s);
+                let _ = s.write_all(&[22, 3, 3, 0xff, 0xff]);
+                let _ = s.write_all(&[0; 1000]);
+            }),
+        ),
+        (
+            "unknown suite",
+            raw_server(|mut s| {
+                read_hello(&mut s);
+                let _ = s.write_all(&server_hello(0x0303, 0xFAFA));
+            }),
+        ),
+        (
+            "unknown version",
+            raw_server(|mut s| {
+                read_hello(&mut s);
+                let _ = s.write_all(&server_hello(0x7F17, 0x1301));
+            }),
+        ),
+        ("refused port", free_port()),
+    ];
+    let started = Instant::now();
+    for (what, port) in cases {
+        let t = Instant::now();
+        let f = scan(port, Role::Backchannel, Some("host.example"), |o| {
+            o.timeout = Duration::from_secs(1)
+        });
+        let took = t.elapsed();
+        // Bounded by the probe timeout: probes run 5 at a time, each at most 1 s; a server that
+        // answers nothing useful costs each task one probe.
+        assert!(took < Duration::from_secs(20), "{what}: {took:?}");
+        let j = judge(&f, Role::Backchannel, "medmij-2025", &[]);
+        let endpoint = status(&j, ENDPOINT_TLS);
+        match what {
+            "unknown suite" => {
+                // A ServerHello naming a suite that was not offered is a TLS answer, recorded as
+                // a protocol error of that probe.
+                assert!(f.speaks_tls, "{what}");
+                assert!(
+                    f.errors.iter().any(|e| e.error.contains("0xFAFA")),
+                    "{what}: {:?}",
+                    f.errors
+                );
+            }
+            "trickle" => assert!(
+                f.errors
+                    .iter()
+                    .any(|e| e.error.contains("no answer in time"))
+                    || !f.speaks_tls,
+                "{what}: {}",
+                dump(&f)
+            ),
+            "unknown version" => {
+                assert!(
+                    f.speaks_tls && f.versions.is_empty(),
+                    "{what}: {}",
+                    dump(&f)
+                );
+                assert_eq!(endpoint, Status::Fail);
+                assert!(
+                    message(&j, ENDPOINT_TLS).contains("0x7F17"),
+                    "{}",
+                    message(&j, ENDPOINT_TLS)
+                );
+                assert_eq!(status(&j, TLS_VERSIONS_REQUIRED), Status::Fail);
+            }
+            "refused port" => {
+                assert_eq!(endpoint, Status::Error, "{what}");
+                assert!(
+                    f.errors.iter().any(|e| e.error.contains("refused")),
+                    "{:?}",
+                    f.errors
+                );
+            }
+            _ => {
+                assert!(!f.speaks_tls, "{what}: {}", dump(&f));
+                assert_eq!(
+                    endpoint,
+                    Status::Fail,
+                    "{what}: {}",
+                    message(&j, ENDPOINT_TLS)
+                );
+                let m = message(&j, ENDPOINT_TLS).to_owned();
+                let want = match what {
+                    "garbage" | "http page" => "not TLS",
+                    "silent" => "no answer in time",
+                    "closes mid-record" => "closed",
+                    "oversized record" => "oversized record",
+                    _ => "version",
+                };
+                assert!(m.contains(want), "{what}: {m}");
+            }
+        }
+        // Everything else is not tested, never a pass.
+        if !f.speaks_tls {
+            assert!(
+                j.iter()
+                    .filter(|x| x.check != ENDPOINT_TLS)
+                    .all(|x| x.status == Status::NotTested),
+                "{what}"
+            );
+        }
+    }
+    assert!(started.elapsed() < Duration::from_secs(120));
+}
+
+#[test]
+fn zero_rtt_is_seen_on_a_server_that_accepts_it() {
+    let pki = pki(KeyStyle::Ecdsa);
+    let (leaf, rest, key) = pki.server_files("g1-za");
+    let (l, r, k) = (
+        leaf.to_str().unwrap(),
+        rest.to_str().unwrap(),
+        key.to_str().unwrap(),
+    );
+    let srv = s_server(
+        &[
+            "-tls1_3",
+            "-early_data",
+            "-cert",
+            l,
+            "-cert_chain",
+            r,
+            "-key",
+            k,
+            "-quiet",
+        ],
+        &pki.dir,
+    );
+    let f = scan(srv.port, Role::Frontchannel, Some(ZA), |o| {
+        o.http_port = free_port()
+    });
+    let z = f.zero_rtt.clone().unwrap();
+    assert!(z.ticket && z.early_data_offered, "{z:?}");
+    assert_eq!(z.accepted, Some(true), "{z:?}");
+    let j = judge(&f, Role::Frontchannel, "medmij-2025", &[]);
+    assert_eq!(status(&j, TLS_ZERO_RTT), Status::Fail);
+    drop(srv);
+    let srv = s_server(
+        &[
+            "-tls1_3",
+            "-cert",
+            l,
+            "-cert_chain",
+            r,
+            "-key",
+            k,
+            "-www",
+            "-quiet",
+        ],
+        &pki.dir,
+    );
+    let f = scan(srv.port, Role::Frontchannel, Some(ZA), |o| {
+        o.http_port = free_port()
+    });
+    let j = judge(&f, Role::Frontchannel, "medmij-2025", &[]);
+    assert_eq!(status(&j, TLS_ZERO_RTT), Status::Pass, "{:?}", f.zero_rtt);
+}
