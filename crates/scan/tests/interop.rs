@@ -688,3 +688,296 @@ fn zero_rtt_is_seen_on_a_server_that_accepts_it() {
     let j = judge(&f, Role::Frontchannel, "medmij-2025", &[]);
     assert_eq!(status(&j, TLS_ZERO_RTT), Status::Pass, "{:?}", f.zero_rtt);
 }
+
+/// A backchannel server built from the project's own policy and verifier (what the gateway
+/// will run): rustls with `TlsPolicy::backchannel_server`, answering HTTP after the handshake.
+fn medmij_backchannel_server(pki: &Pki) -> u16 {
+    use medmij_core::{Environment, Profile};
+    use rustls::pki_types::pem::PemObject;
+    let profile = Profile::default_profile();
+    let crls: Vec<(String, Vec<u8>)> = std::fs::read_dir(pki.path("crl"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+        .collect();
+    let wl = medmij_verify::whitelist::Whitelist::parse(
+        &std::fs::read(pki.path("whitelist.xml")).unwrap(),
+        "whitelist.xml",
+    )
+    .unwrap();
+    let verifier = medmij_verify::verifier::Verifier::builder(&profile, Environment::Test)
+        .trust_anchor_files(&[pki.path("ca/g1-root.pem"), pki.path("ca/g4-root.pem")])
+        .crl_files(crls)
+        .build()
+        .unwrap()
+        .with_whitelist(std::sync::Arc::new(wl));
+    let e = pki.cat.entry("g1-za").unwrap();
+    let chain = rustls::pki_types::CertificateDer::pem_file_iter(pki.dir.join(&e.chain))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(pki.dir.join(&e.key)).unwrap();
+    let policy = medmij_verify::tls_policy::TlsPolicy::new(&profile, Default::default()).unwrap();
+    let cfg = std::sync::Arc::new(
+        policy
+            .backchannel_server(std::sync::Arc::new(verifier), chain, key)
+            .unwrap(),
+    );
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let cfg = cfg.clone();
+            std::thread::spawn(move || {
+                let mut s = s;
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut conn = rustls::ServerConnection::new(cfg).unwrap();
+                let mut tls = rustls::Stream::new(&mut conn, &mut s);
+                let mut buf = [0u8; 2048];
+                if tls.read(&mut buf).is_ok() {
+                    let _ = tls.write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                    );
+                }
+                let _ = tls.flush();
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn refusal_probes_against_backchannel_servers() {
+    use medmij_scan::facts::{RefusalOutcome, RefusalProbe};
+    let pki = pki(KeyStyle::Ecdsa);
+    let (leaf, rest, key) = pki.server_files("g1-za");
+    let root = pki.path("ca/g1-root.pem");
+    let revoked_issuer = pki
+        .cat
+        .entry("g1-revoked")
+        .unwrap()
+        .issuer_ca
+        .clone()
+        .unwrap();
+    let crl = pki.path(&format!("crl/{revoked_issuer}.crl"));
+    // openssl as many nodes run it: client certificate required, the CA and its CRL.
+    let srv = s_server(
+        &[
+            "-Verify",
+            "3",
+            "-verify_return_error",
+            "-CAfile",
+            root.to_str().unwrap(),
+            "-CRL",
+            crl.to_str().unwrap(),
+            "-CRLform",
+            "DER",
+            "-crl_check",
+            "-cert",
+            leaf.to_str().unwrap(),
+            "-cert_chain",
+            rest.to_str().unwrap(),
+            "-key",
+            key.to_str().unwrap(),
+            "-www",
+            "-quiet",
+        ],
+        &pki.dir,
+    );
+    let with_pki = |o: &mut medmij_scan::ProbeOptions| o.refusal.add_probe_pki(&pki.dir).unwrap();
+    let f = scan(srv.port, Role::Backchannel, Some(ZA), with_pki);
+    let outcome = |f: &medmij_scan::EndpointFacts, p: RefusalProbe| {
+        f.refusals
+            .iter()
+            .find(|r| r.probe == p)
+            .map(|r| r.outcome.clone())
+    };
+    for p in [
+        RefusalProbe::NoCertificate,
+        RefusalProbe::SelfSigned,
+        RefusalProbe::UnknownCa,
+        RefusalProbe::Revoked,
+        RefusalProbe::Expired,
+        RefusalProbe::NotYetValid,
+    ] {
+        assert!(
+            matches!(outcome(&f, p), Some(RefusalOutcome::Alert { .. })),
+            "openssl refuses {p:?}: {:?}",
+            outcome(&f, p)
+        );
+    }
+    // openssl checks neither the serverAuth EKU of a client certificate nor the whitelist.
+    assert_eq!(
+        outcome(&f, RefusalProbe::ClientAuthOnly),
+        Some(RefusalOutcome::Http { status: 200 })
+    );
+    assert_eq!(
+        outcome(&f, RefusalProbe::NotWhitelisted),
+        Some(RefusalOutcome::Http { status: 200 })
+    );
+    let j = judge(&f, Role::Backchannel, "medmij-2025", &[root.clone()]);
+    for c in [
+        REFUSAL_SELF_SIGNED,
+        REFUSAL_UNKNOWN_CA,
+        REFUSAL_REVOKED,
+        REFUSAL_EXPIRED,
+        REFUSAL_NOT_YET_VALID,
+    ] {
+        assert_eq!(status(&j, c), Status::Pass, "{c}: {}", message(&j, c));
+    }
+    assert_eq!(status(&j, REFUSAL_CLIENT_AUTH_ONLY), Status::Fail);
+    assert_eq!(status(&j, REFUSAL_NOT_WHITELISTED), Status::Fail);
+    assert!(
+        message(&j, REFUSAL_NOT_WHITELISTED).contains("HTTP 200"),
+        "{}",
+        message(&j, REFUSAL_NOT_WHITELISTED)
+    );
+    assert_eq!(status(&j, TLS_CLIENT_CERTIFICATE), Status::Pass);
+
+    // The project's own verifier refuses all of them, each with a TLS alert.
+    let port = medmij_backchannel_server(&pki);
+    let f = scan(port, Role::Backchannel, Some(ZA), with_pki);
+    for p in RefusalProbe::ALL {
+        assert!(
+            matches!(outcome(&f, p), Some(RefusalOutcome::Alert { .. })),
+            "the MedMij verifier refuses {p:?}: {:?}",
+            outcome(&f, p)
+        );
+    }
+    let j = judge(&f, Role::Backchannel, "medmij-2025", &[root]);
+    for c in [
+        REFUSAL_SELF_SIGNED,
+        REFUSAL_UNKNOWN_CA,
+        REFUSAL_REVOKED,
+        REFUSAL_EXPIRED,
+        REFUSAL_NOT_YET_VALID,
+        REFUSAL_CLIENT_AUTH_ONLY,
+        REFUSAL_NOT_WHITELISTED,
+        TLS_CLIENT_CERTIFICATE,
+    ] {
+        assert_eq!(status(&j, c), Status::Pass, "{c}: {}", message(&j, c));
+    }
+    assert_eq!(status(&j, TLS_VERSIONS_REQUIRED), Status::Pass);
+    // Without --probe-pki only the generated certificates are tried; the rest are not tested.
+    let f = scan(port, Role::Backchannel, Some(ZA), |_| {});
+    let j = judge(&f, Role::Backchannel, "medmij-2025", &[]);
+    assert_eq!(status(&j, REFUSAL_REVOKED), Status::NotTested);
+    assert_eq!(status(&j, REFUSAL_SELF_SIGNED), Status::Pass);
+}
+
+/// A plain-HTTP server answering every request with `answer`.
+fn http_server(answer: &'static str) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut s in l.incoming().flatten() {
+            read_hello(&mut s);
+            let _ = s.write_all(answer.as_bytes());
+        }
+    });
+    port
+}
+
+/// A frontchannel TLS server (the policy's frontchannel config) that answers with `headers`.
+fn front_server(pki: &Pki, headers: &'static str) -> u16 {
+    use medmij_core::Profile;
+    use rustls::pki_types::pem::PemObject;
+    let e = pki.cat.entry("public-ov").unwrap();
+    let chain = rustls::pki_types::CertificateDer::pem_file_iter(pki.dir.join(&e.chain))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(pki.dir.join(&e.key)).unwrap();
+    let policy =
+        medmij_verify::tls_policy::TlsPolicy::new(&Profile::default_profile(), Default::default())
+            .unwrap();
+    let cfg = std::sync::Arc::new(policy.frontchannel_server(chain, key).unwrap());
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let cfg = cfg.clone();
+            std::thread::spawn(move || {
+                let mut s = s;
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut conn = rustls::ServerConnection::new(cfg).unwrap();
+                let mut tls = rustls::Stream::new(&mut conn, &mut s);
+                let mut buf = [0u8; 2048];
+                if tls.read(&mut buf).is_ok() {
+                    let _ = tls.write_all(headers.as_bytes());
+                }
+                let _ = tls.flush();
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn frontchannel_http_redirect_and_hsts() {
+    let pki = pki(KeyStyle::Ecdsa);
+    let host = pki.cat.entry("public-ov").unwrap().hostnames[0].clone();
+    let anchors = [pki.path("ca/public-ov-root.pem")];
+    let good = front_server(&pki, "HTTP/1.1 200 OK\r\nStrict-Transport-Security: max-age=63072000\r\nContent-Length: 0\r\n\r\n");
+    let redirect = http_server("HTTP/1.1 301 Moved Permanently\r\nLocation: https://front.example/\r\nContent-Length: 0\r\n\r\n");
+    let f = scan(good, Role::Frontchannel, Some(&host), |o| {
+        o.http_port = redirect
+    });
+    assert_eq!(
+        f.handshake.hsts.as_deref(),
+        Some("max-age=63072000"),
+        "{}",
+        dump(&f)
+    );
+    let j = judge(&f, Role::Frontchannel, "medmij-2025", &anchors);
+    assert_eq!(
+        status(&j, FRONTCHANNEL_HTTP_REDIRECT),
+        Status::Pass,
+        "{}",
+        message(&j, FRONTCHANNEL_HTTP_REDIRECT)
+    );
+    assert_eq!(status(&j, FRONTCHANNEL_HSTS), Status::Info);
+    assert_eq!(status(&j, TLS_CLIENT_CERTIFICATE), Status::Pass);
+    assert_eq!(status(&j, REFUSAL_SELF_SIGNED), Status::NotApplicable);
+    assert_eq!(
+        status(&j, FRONTCHANNEL_OV_OR_BETTER),
+        Status::Pass,
+        "the served chain is judged as a frontchannel certificate"
+    );
+    // Nothing on port 80 is fine.
+    let f = scan(good, Role::Frontchannel, Some(&host), |o| {
+        o.http_port = free_port()
+    });
+    let j = judge(&f, Role::Frontchannel, "medmij-2025", &anchors);
+    assert_eq!(status(&j, FRONTCHANNEL_HTTP_REDIRECT), Status::Pass);
+    // Content over plain HTTP, a redirect to http, and no HSTS fail or warn.
+    let bare = front_server(&pki, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    for (answer, want) in [
+        (
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+            "instead of a redirect",
+        ),
+        (
+            "HTTP/1.1 302 Found\r\nLocation: http://front.example/\r\n\r\n",
+            "not to https",
+        ),
+        ("SSH-2.0-OpenSSH_9.2\r\n", "not with an HTTP redirect"),
+    ] {
+        let plain = http_server(answer);
+        let f = scan(bare, Role::Frontchannel, Some(&host), |o| {
+            o.http_port = plain
+        });
+        let j = judge(&f, Role::Frontchannel, "medmij-2025", &anchors);
+        assert_eq!(
+            status(&j, FRONTCHANNEL_HTTP_REDIRECT),
+            Status::Fail,
+            "{answer:?}"
+        );
+        assert!(
+            message(&j, FRONTCHANNEL_HTTP_REDIRECT).contains(want),
+            "{}",
+            message(&j, FRONTCHANNEL_HTTP_REDIRECT)
+        );
+        assert_eq!(status(&j, FRONTCHANNEL_HSTS), Status::Warning);
+    }
+}

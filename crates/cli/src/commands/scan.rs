@@ -98,6 +98,9 @@ pub(crate) struct Args {
     /// Endpoints scanned at once (at most 256).
     #[arg(long, value_name = "N", default_value_t = probe::DEFAULT_PARALLEL_HOSTS)]
     parallel_hosts: usize,
+    /// Connect to ADDR for HOST:PORT without asking DNS (curl's `--resolve HOST:PORT:ADDR`); repeatable.
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    resolve: Vec<String>,
     /// The plain-HTTP port probed on frontchannel hosts.
     #[arg(long, value_name = "PORT", default_value_t = 80)]
     http_port: u16,
@@ -157,6 +160,24 @@ fn collect_targets(a: &Args) -> anyhow::Result<Vec<Target>> {
     Ok(out)
 }
 
+/// `HOST:PORT:ADDR` (ADDR an IPv4 or IPv6 address, brackets optional).
+fn parse_resolve(r: &str) -> anyhow::Result<(String, u16, std::net::IpAddr)> {
+    let bad = || {
+        anyhow::anyhow!(
+            "--resolve `{}`: expected HOST:PORT:ADDR, e.g. node.example:443:127.0.0.1",
+            r.escape_debug()
+        )
+    };
+    let mut parts = r.splitn(3, ':');
+    let (Some(host), Some(port), Some(addr)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad());
+    };
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    let addr = addr.trim_start_matches('[').trim_end_matches(']');
+    let ip = addr.parse().map_err(|_| bad())?;
+    Ok((host.to_ascii_lowercase(), port, ip))
+}
+
 fn bounded(name: &str, v: usize, max: usize) -> anyhow::Result<usize> {
     if v == 0 || v > max {
         bail!("--{name} {v}: expected 1 to {max}");
@@ -208,6 +229,9 @@ pub(crate) fn run(a: Args) -> anyhow::Result<u8> {
                 net::MAX_PER_HOST_CONNECTIONS,
             )?;
             o.http_port = a.http_port;
+            for r in &a.resolve {
+                o.resolve.push(parse_resolve(r)?);
+            }
             o.sni = a.sni.clone();
             if let (Some(c), Some(k)) = (&a.client_cert, &a.client_key) {
                 o.identity = Some(

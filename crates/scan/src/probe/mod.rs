@@ -43,6 +43,8 @@ pub struct ProbeOptions {
     pub http_port: u16,
     /// SNI override.
     pub sni: Option<String>,
+    /// Fixed addresses for (host, port), like curl's `--resolve`: no DNS is asked for them.
+    pub resolve: Vec<(String, u16, std::net::IpAddr)>,
 }
 
 impl ProbeOptions {
@@ -57,6 +59,7 @@ impl ProbeOptions {
             refusal: RefusalIdentities::generated()?,
             http_port: 80,
             sni: None,
+            resolve: Vec::new(),
         })
     }
 }
@@ -79,7 +82,10 @@ enum Done {
     PlainHttp(crate::facts::PlainHttpFacts),
 }
 
-fn resolve(t: &Target) -> Result<SocketAddr, String> {
+fn resolve(t: &Target, fixed: &[(String, u16, std::net::IpAddr)]) -> Result<SocketAddr, String> {
+    if let Some((_, _, ip)) = fixed.iter().find(|(h, p, _)| *h == t.host && *p == t.port) {
+        return Ok(SocketAddr::new(*ip, t.port));
+    }
     (t.host.as_str(), t.port)
         .to_socket_addrs()
         .map_err(|e| format!("{}: cannot resolve: {e}", t.host))?
@@ -96,7 +102,7 @@ pub fn scan_endpoint(t: &Target, o: &ProbeOptions) -> EndpointFacts {
         client_auth: ClientAuth::Unknown,
         ..EndpointFacts::default()
     };
-    let addr = match resolve(t) {
+    let addr = match resolve(t, &o.resolve) {
         Ok(a) => a,
         Err(e) => {
             f.errors.push(ProbeError {
