@@ -193,7 +193,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[FrontchannelServer, BackchannelServer, BackchannelClient],
         profiles: BOTH,
         enforced: Coverage { how: "MedMij listeners speak TLS only; the optional port-80 listener only redirects", by: "gateway", status: Planned },
-        verified: Coverage { how: "endpoint completes a TLS handshake; port 80 serves only a redirect to https (HSTS as info)", by: "scanner", status: Planned },
+        verified: Coverage { how: "`scan`: the endpoint answers with TLS (endpoint.tls); on a frontchannel host plain HTTP serves only a redirect to https or nothing (frontchannel.http-redirect), HSTS reported (frontchannel.hsts)", by: "scanner", status: Implemented },
     },
     Requirement {
         id: CORE_TLS_301,
@@ -204,7 +204,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[FrontchannelServer, BackchannelServer, BackchannelClient],
         profiles: BOTH,
         enforced: Coverage { how: "gateway defaults offer TLS 1.3 with AES-256-GCM/ChaCha20 and X25519MLKEM768 first; sufficient fallbacks switchable off (strict)", by: "gateway (policy)", status: Planned },
-        verified: Coverage { how: "enumerate versions, suites, groups, signature schemes, certificate keys, options; classify under the profile's NCSC table (phase-out/insufficient = fail, sufficient = warning)", by: "scanner, client probe", status: Planned },
+        verified: Coverage { how: "`scan` enumerates versions, suites (NCSC table + IANA rest), groups (HelloRetryRequest / ServerKeyExchange), DH primes (RFC 7919 or custom), SHA-1/SHA-224 key-exchange signatures, compression, secure renegotiation, EMS, server order; the chain's keys and hashes through the linter; classified under the profile's NCSC table (phase-out/insufficient = fail, sufficient = warning, --strict fail); the client probe's side is pending", by: "scanner, client probe", status: Partial },
     },
     Requirement {
         id: CORE_TLS_302,
@@ -215,7 +215,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[FrontchannelServer, BackchannelServer, BackchannelClient],
         profiles: BOTH,
         enforced: Coverage { how: "deviations are data in the profile; the gateway's policy reads them", by: "policy", status: Implemented },
-        verified: Coverage { how: "findings covered by a deviation are reported as permitted, citing it", by: "scanner", status: Planned },
+        verified: Coverage { how: "`scan`: items a profile deviation covers are `info` findings that cite the deviation and its reason", by: "scanner", status: Implemented },
     },
     Requirement {
         id: CORE_TLS_303,
@@ -226,7 +226,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[BackchannelClient, BackchannelServer, FrontchannelServer],
         profiles: BOTH,
         enforced: Coverage { how: "library clients never write before the handshake completes; early data disabled on both sides", by: "gateway, library", status: Planned },
-        verified: Coverage { how: "client probe detects application data before Finished or early data; scanner reports whether a server accepts 0-RTT", by: "client probe, scanner", status: Planned },
+        verified: Coverage { how: "`scan` resumes a TLS 1.3 session and sends 0-RTT data when the ticket allows it: accepted = fail (tls.zero-rtt); the client probe (False Start, early data from clients) is pending", by: "client probe, scanner", status: Partial },
     },
     Requirement {
         id: CORE_TLS_304,
@@ -237,7 +237,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[FrontchannelServer, BackchannelServer, BackchannelClient],
         profiles: BOTH,
         enforced: Coverage { how: "rustls negotiates the highest common version and sets the downgrade sentinel", by: "gateway", status: Planned },
-        verified: Coverage { how: "offer 1.2+1.3 and expect 1.3; offer at most 1.2 to a 1.3 server and expect the sentinel", by: "scanner, client probe", status: Planned },
+        verified: Coverage { how: "`scan` offers TLS 1.0–1.3 and expects the highest supported (tls.highest-version); offers at most 1.2 to a 1.3 server and expects DOWNGRD\\x01 (tls.downgrade-sentinel); the client probe is pending", by: "scanner, client probe", status: Partial },
     },
     Requirement {
         id: CORE_TLS_305,
@@ -248,7 +248,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[FrontchannelServer, BackchannelServer, BackchannelClient],
         profiles: BOTH,
         enforced: Coverage { how: "the profile's version table configures the gateway's listeners and client", by: "gateway (policy)", status: Planned },
-        verified: Coverage { how: "fail when a required version is missing, per role", by: "scanner, client probe", status: Planned },
+        verified: Coverage { how: "`scan`: a version the profile requires of a server missing = fail (tls.versions-required); TLS 1.3-only readiness per endpoint and per network (tls.tls13-ready); clients: the client probe (pending)", by: "scanner, client probe", status: Partial },
     },
     Requirement {
         id: CORE_TLS_307,
@@ -270,7 +270,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[BackchannelServer, FrontchannelServer],
         profiles: BOTH,
         enforced: Coverage { how: "backchannel listener requires a client certificate; frontchannel listener requests none", by: "gateway", status: Planned },
-        verified: Coverage { how: "real handshake recording the CertificateRequest (encrypted in 1.3); check abort without a certificate; report acceptable-CA names", by: "scanner", status: Planned },
+        verified: Coverage { how: "`scan`: the TLS 1.2 CertificateRequest from the raw flight, the TLS 1.3 one through a rustls client that records it; without a certificate the server must refuse (alert) on the backchannel and never ask on the frontchannel (tls.client-certificate); acceptable-CA names reported", by: "scanner", status: Implemented },
     },
     Requirement {
         id: CORE_TLS_309,
@@ -281,7 +281,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[BackchannelServer, BackchannelClient],
         profiles: BOTH,
         enforced: Coverage { how: "verifier in both directions: chain to the profile's anchors, EKU, validity, CRL and OCSP with caches; failure is a TLS alert (medmij-verify, rustls verifiers done; gateway pending)", by: "verifier + revocation", status: Partial },
-        verified: Coverage { how: "present no, self-signed, unknown-CA (and with a trusted test PKI: revoked, expired, not-yet-valid, clientAuth-only) certificates; each must be refused", by: "scanner; test PKI fixtures", status: Planned },
+        verified: Coverage { how: "`scan` presents no, self-signed and unknown-CA certificates, and with `--probe-pki DIR` revoked, expired, not-yet-valid, clientAuth-only and not-whitelisted ones; each must be refused with a TLS alert in the handshake (refusal.*), an HTTP error after it is a fail", by: "scanner; test PKI fixtures", status: Implemented },
     },
     Requirement {
         id: CORE_TLS_310,
@@ -292,7 +292,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[BackchannelServer, BackchannelClient],
         profiles: BOTH,
         enforced: Coverage { how: "verifier uses valid staples (never fatal when invalid) and falls back to fetching; hard/soft/off per mechanism (done); gateway stapling pending", by: "gateway, verifier", status: Partial },
-        verified: Coverage { how: "report stapling; client probe staples and checks the client tolerates it", by: "scanner, client probe; test PKI OCSP responder", status: Planned },
+        verified: Coverage { how: "`scan` reports stapling (TLS 1.2 CertificateStatus, TLS 1.3 via the recording client) and calls it not applicable when the certificate names no responder (tls.ocsp-stapling); the client probe is pending", by: "scanner, client probe; test PKI OCSP responder", status: Partial },
     },
     Requirement {
         id: CORE_TLS_311,
@@ -314,7 +314,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[BackchannelServer, BackchannelClient, FrontchannelServer],
         profiles: BOTH,
         enforced: Coverage { how: "verifier refuses an incomplete peer chain (incomplete-chain) and warns on a root in it (done); gateway start-up path building pending", by: "verifier, gateway", status: Partial },
-        verified: Coverage { how: "`lint` on the chain file: root present = fail, wrong order = warning, missing intermediate = fail (done); the scanner on the chain a server sends (pending)", by: "scanner, linter; test PKI fixtures", status: Partial },
+        verified: Coverage { how: "`lint` on the chain file and `scan` on the Certificate message exactly as sent: root present = fail, wrong order = warning, missing intermediate = fail (no AIA chasing)", by: "scanner, linter; test PKI fixtures", status: Implemented },
     },
     Requirement {
         id: CORE_TLS_314,
@@ -347,7 +347,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[BackchannelServer, BackchannelClient],
         profiles: BOTH,
         enforced: Coverage { how: "outbound hostname and inbound client SAN dNSNames checked against the whitelist; list validated, refreshed, persisted last-good, no rollback (verifier done; gateway pending)", by: "verifier (whitelist), gateway", status: Partial },
-        verified: Coverage { how: "network scans take their targets from the whitelist; linter checks a certificate's names against it", by: "scanner, linter; test PKI fixture", status: Planned },
+        verified: Coverage { how: "`scan --whitelist` scans every listed node; the not-whitelisted refusal probe checks that a backchannel server refuses a valid certificate whose names are not listed (refusal.not-whitelisted)", by: "scanner, linter; test PKI fixture", status: Implemented },
     },
 ];
 
