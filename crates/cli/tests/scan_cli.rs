@@ -331,3 +331,32 @@ fn scan_targets_files_whitelists_unreachable_and_usage_errors() {
         assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
     }
 }
+
+#[test]
+fn scan_list_explain_and_docs_table_in_step_with_the_registry() {
+    let o = run(&["scan", "--list"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("refusal.revoked") && stdout(&o).contains("tls.zero-rtt"));
+    assert!(
+        !stdout(&o).contains("leaf.policy-oid"),
+        "lint checks are the linter's list"
+    );
+    let o = run(&["scan", "--explain", "tls.downgrade-sentinel"]);
+    assert!(
+        stdout(&o).contains("core.tls.304") && stdout(&o).contains("runs in:     scanner"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&["scan", "--explain", "no.such"]);
+    assert_eq!(o.status.code(), Some(2));
+    // docs/scanner.md carries the generated table verbatim.
+    let table = stdout(&run(&["scan", "--list", "--format", "md"]));
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/scanner.md"),
+    )
+    .unwrap();
+    assert!(
+        doc.contains(&table),
+        "docs/scanner.md is stale: replace its table with `medmij-tls scan --list --format md`"
+    );
+}

@@ -68,7 +68,12 @@ fn openssl_tls12_only_cbc_and_rsa_kx() {
         "openssl 3 refuses SHA-1 at level 1"
     );
     assert_eq!(f.client_auth, ClientAuth::None);
-    let j = judge(&f, Role::Backchannel, "medmij-2025", &[root.clone()]);
+    let j = judge(
+        &f,
+        Role::Backchannel,
+        "medmij-2025",
+        std::slice::from_ref(&root),
+    );
     assert_eq!(status(&j, ENDPOINT_TLS), Status::Pass);
     assert_eq!(
         status(&j, TLS_VERSIONS_REQUIRED),
@@ -99,7 +104,12 @@ fn openssl_tls12_only_cbc_and_rsa_kx() {
     assert_eq!(status(&j, CHAIN_NO_ROOT), Status::Pass);
     assert_eq!(status(&j, LEAF_HOSTNAME), Status::Pass);
     // Under medmij-2022 TLS 1.2 is required, not a deviation.
-    let j22 = judge(&f, Role::Backchannel, "medmij-2022", &[root.clone()]);
+    let j22 = judge(
+        &f,
+        Role::Backchannel,
+        "medmij-2022",
+        std::slice::from_ref(&root),
+    );
     assert_eq!(
         status(&j22, TLS_VERSIONS_REQUIRED),
         Status::Pass,
@@ -400,7 +410,12 @@ fn openssl_client_certificate_required_optional_none() {
             cas.iter().any(|c| c.contains("Private Root CA - G1")),
             "{cas:?}"
         );
-        let j = judge(&f, Role::Backchannel, "medmij-2025", &[root.clone()]);
+        let j = judge(
+            &f,
+            Role::Backchannel,
+            "medmij-2025",
+            std::slice::from_ref(&root),
+        );
         let want = if expect == ClientAuth::Required {
             Status::Pass
         } else {
@@ -443,7 +458,12 @@ fn served_chains_with_root_and_missing_intermediate() {
             &pki.dir,
         );
         let f = scan(srv.port, Role::Backchannel, Some(ZA), |_| {});
-        let j = judge(&f, Role::Backchannel, "medmij-2025", &[root.clone()]);
+        let j = judge(
+            &f,
+            Role::Backchannel,
+            "medmij-2025",
+            std::slice::from_ref(&root),
+        );
         assert_eq!(
             status(&j, check),
             Status::Fail,
@@ -815,7 +835,12 @@ fn refusal_probes_against_backchannel_servers() {
         outcome(&f, RefusalProbe::NotWhitelisted),
         Some(RefusalOutcome::Http { status: 200 })
     );
-    let j = judge(&f, Role::Backchannel, "medmij-2025", &[root.clone()]);
+    let j = judge(
+        &f,
+        Role::Backchannel,
+        "medmij-2025",
+        std::slice::from_ref(&root),
+    );
     for c in [
         REFUSAL_SELF_SIGNED,
         REFUSAL_UNKNOWN_CA,
@@ -858,6 +883,19 @@ fn refusal_probes_against_backchannel_servers() {
         assert_eq!(status(&j, c), Status::Pass, "{c}: {}", message(&j, c));
     }
     assert_eq!(status(&j, TLS_VERSIONS_REQUIRED), Status::Pass);
+    // With the node's own certificate (--client-cert) the full handshake goes through, and the
+    // policy's backchannel server issues no ticket to resume (core.tls.309 at every session).
+    let e = pki.cat.entry("g1-pgo").unwrap();
+    let me = medmij_scan::probe::refusal::identity(&pki.dir.join(&e.chain), &pki.dir.join(&e.key))
+        .unwrap();
+    let f = scan(port, Role::Backchannel, Some(ZA), |o| o.identity = Some(me));
+    assert!(
+        f.errors.iter().all(|e| !e.probe.contains("client-cert")),
+        "{:?}",
+        f.errors
+    );
+    let z = f.zero_rtt.clone().unwrap();
+    assert!(!z.ticket && !z.early_data_offered, "{z:?}");
     // Without --probe-pki only the generated certificates are tried; the rest are not tested.
     let f = scan(port, Role::Backchannel, Some(ZA), |_| {});
     let j = judge(&f, Role::Backchannel, "medmij-2025", &[]);
@@ -980,4 +1018,61 @@ fn frontchannel_http_redirect_and_hsts() {
         );
         assert_eq!(status(&j, FRONTCHANNEL_HSTS), Status::Warning);
     }
+}
+
+#[test]
+fn ipv6_targets_are_scanned() {
+    use medmij_core::Profile;
+    use rustls::pki_types::pem::PemObject;
+    let pki = pki(KeyStyle::Ecdsa);
+    let e = pki.cat.entry("public-ov").unwrap();
+    let chain = rustls::pki_types::CertificateDer::pem_file_iter(pki.dir.join(&e.chain))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(pki.dir.join(&e.key)).unwrap();
+    let policy =
+        medmij_verify::tls_policy::TlsPolicy::new(&Profile::default_profile(), Default::default())
+            .unwrap();
+    let cfg = std::sync::Arc::new(policy.frontchannel_server(chain, key).unwrap());
+    let Ok(l) = TcpListener::bind("[::1]:0") else {
+        panic!("IPv6 loopback is required for this test (the machine has ::1)");
+    };
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let cfg = cfg.clone();
+            std::thread::spawn(move || {
+                let mut s = s;
+                let mut conn = rustls::ServerConnection::new(cfg).unwrap();
+                let _ = conn.complete_io(&mut s);
+            });
+        }
+    });
+    let mut o = medmij_scan::ProbeOptions::new(Role::Frontchannel).unwrap();
+    o.timeout = Duration::from_secs(3);
+    o.http_port = free_port();
+    let t = medmij_scan::targets::Target::parse(&format!("[::1]:{port}")).unwrap();
+    let f = medmij_scan::probe::scan_endpoint(&t, &o);
+    assert_eq!(f.address, format!("[::1]:{port}"));
+    assert_eq!(f.sni, None, "an address gets no SNI");
+    assert_eq!(
+        f.versions,
+        vec![ProtocolVersion::TLS13, ProtocolVersion::TLS12],
+        "{}",
+        dump(&f)
+    );
+    assert!(
+        f.groups.iter().any(|g| g.code == 0x11EC),
+        "the policy offers X25519MLKEM768: {}",
+        dump(&f)
+    );
+    let j = judge(&f, Role::Frontchannel, "medmij-2025", &[]);
+    assert_eq!(
+        status(&j, TLS_CIPHER_ORDER),
+        Status::Pass,
+        "rustls enforces its order: {}",
+        message(&j, TLS_CIPHER_ORDER)
+    );
+    assert_eq!(status(&j, TLS_DOWNGRADE_SENTINEL), Status::Pass);
 }

@@ -12,6 +12,9 @@
 //! millisecond of CPU on this machine with the warm verifier caches; connection reuse (HTTP
 //! keep-alive, HTTP/2) is the cheaper way to save handshakes and keeps the check per session.
 //!
+//! **Server order.** Server configs pick by their own order (`ignore_client_order`), so a client
+//! that lists a sufficient suite first still gets the good one (NCSC cipher-order option).
+//!
 //! **Strict** keeps only what the profile's NCSC edition rates good. Under 2025-05 that is TLS 1.3
 //! with the ML-KEM hybrid groups (X25519MLKEM768 …) only: peers without post-quantum key exchange
 //! (openssl 3.0, older browsers) cannot connect. Standard adds what is rated sufficient, good first.
@@ -164,6 +167,8 @@ impl TlsPolicy {
         cfg.session_storage = Arc::new(NoServerSessionStorage {});
         cfg.send_tls13_tickets = 0;
         cfg.max_early_data_size = 0;
+        // The server's order (good first), not the client's: NCSC's cipher-order option.
+        cfg.ignore_client_order = true;
         Ok(cfg)
     }
 
@@ -179,6 +184,9 @@ impl TlsPolicy {
             .with_single_cert(chain, key)?;
         // No 0-RTT: early data is application data before the handshake completes (core.tls.303).
         cfg.max_early_data_size = 0;
+        // The server's order (good first), not the client's: NCSC's cipher-order option (rustls
+        // follows the client unless told; the scanner's tls.cipher-order found it).
+        cfg.ignore_client_order = true;
         Ok(cfg)
     }
 

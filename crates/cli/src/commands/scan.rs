@@ -28,6 +28,8 @@ pub(crate) enum ScanFormat {
     Html,
     /// JUnit XML for CI (one test case per finding).
     Junit,
+    /// Markdown (only with --list: the check table of docs/scanner.md).
+    Md,
 }
 
 /// Which side the endpoints serve.
@@ -119,6 +121,12 @@ pub(crate) struct Args {
     /// Text: list every finding, passes included.
     #[arg(long, short)]
     verbose: bool,
+    /// List every scan check and exit (the served chain is also judged with every lint check).
+    #[arg(long, conflicts_with = "explain")]
+    list: bool,
+    /// Explain one check (what, why, how to fix) and exit.
+    #[arg(long, value_name = "CHECK")]
+    explain: Option<String>,
 }
 
 fn collect_targets(a: &Args) -> anyhow::Result<Vec<Target>> {
@@ -187,6 +195,29 @@ fn bounded(name: &str, v: usize, max: usize) -> anyhow::Result<usize> {
 
 /// Runs the command.
 pub(crate) fn run(a: Args) -> anyhow::Result<u8> {
+    use medmij_lint::docs;
+    if a.list {
+        match a.format {
+            ScanFormat::Md => {
+                crate::output::write(&docs::list_markdown_of("scan", docs::scan_checks()))
+            }
+            _ => crate::output::write(&docs::list_text_of(docs::scan_checks())),
+        }
+        return Ok(0);
+    }
+    if let Some(id) = &a.explain {
+        match docs::explain(id) {
+            Some(t) => crate::output::write(&t),
+            None => bail!(
+                "--explain `{}`: no such check; `medmij-tls scan --list` lists them",
+                id.escape_debug()
+            ),
+        }
+        return Ok(0);
+    }
+    if a.format == ScanFormat::Md {
+        bail!("--format md is for --list; reports are text, json, html or junit");
+    }
     let profile = a.profile.load()?;
     let environment = Environment::from(a.environment);
     let role = match a.role {
@@ -326,7 +357,9 @@ pub(crate) fn run(a: Args) -> anyhow::Result<u8> {
         ScanFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
         ScanFormat::Html => medmij_scan::html::render(&report),
         ScanFormat::Junit => medmij_scan::junit::render(&report),
-        ScanFormat::Text => text(&report, a.verbose, a.output.is_none() && colour()),
+        ScanFormat::Text | ScanFormat::Md => {
+            text(&report, a.verbose, a.output.is_none() && colour())
+        }
     };
     match &a.output {
         Some(p) => medmij_core::atomic_file::write(p, text.as_bytes())

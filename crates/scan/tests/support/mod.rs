@@ -15,14 +15,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub struct Pki {
-    pub _tmp: tempfile::TempDir,
-    pub dir: PathBuf,
-    pub cat: Catalogue,
+pub(crate) struct Pki {
+    pub(crate) _tmp: tempfile::TempDir,
+    pub(crate) dir: PathBuf,
+    pub(crate) cat: Catalogue,
 }
 
 /// An ECDSA (or RSA) test PKI, no server.
-pub fn pki(key_style: KeyStyle) -> Pki {
+pub(crate) fn pki(key_style: KeyStyle) -> Pki {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("pki");
     let opts = InitOptions {
@@ -39,12 +39,12 @@ pub fn pki(key_style: KeyStyle) -> Pki {
 }
 
 impl Pki {
-    pub fn path(&self, rel: &str) -> PathBuf {
+    pub(crate) fn path(&self, rel: &str) -> PathBuf {
         self.dir.join(rel)
     }
 
     /// (leaf PEM, intermediates PEM file, key) of a catalogue entry, written for s_server.
-    pub fn server_files(&self, id: &str) -> (PathBuf, PathBuf, PathBuf) {
+    pub(crate) fn server_files(&self, id: &str) -> (PathBuf, PathBuf, PathBuf) {
         let e = self.cat.entry(id).unwrap();
         let chain = std::fs::read_to_string(self.dir.join(&e.chain)).unwrap();
         let blocks: Vec<&str> = chain
@@ -59,7 +59,7 @@ impl Pki {
     }
 }
 
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -68,9 +68,9 @@ pub fn free_port() -> u16 {
 }
 
 /// An `openssl s_server` on loopback, killed on drop.
-pub struct SServer {
+pub(crate) struct SServer {
     child: Child,
-    pub port: u16,
+    pub(crate) port: u16,
 }
 
 impl Drop for SServer {
@@ -81,7 +81,7 @@ impl Drop for SServer {
 }
 
 /// Starts `openssl s_server -accept 127.0.0.1:PORT ARGS` and waits until it accepts.
-pub fn s_server(args: &[&str], cwd: &Path) -> SServer {
+pub(crate) fn s_server(args: &[&str], cwd: &Path) -> SServer {
     let port = free_port();
     let child = Command::new("openssl")
         .arg("s_server")
@@ -112,7 +112,7 @@ pub fn s_server(args: &[&str], cwd: &Path) -> SServer {
 }
 
 /// Scans 127.0.0.1:port as `role` with SNI `sni`.
-pub fn scan(
+pub(crate) fn scan(
     port: u16,
     role: Role,
     sni: Option<&str>,
@@ -127,7 +127,12 @@ pub fn scan(
 }
 
 /// Judges facts under `profile` (test environment) with the linter trusting `anchors`.
-pub fn judge(f: &EndpointFacts, role: Role, profile: &str, anchors: &[PathBuf]) -> Vec<Finding> {
+pub(crate) fn judge(
+    f: &EndpointFacts,
+    role: Role,
+    profile: &str,
+    anchors: &[PathBuf],
+) -> Vec<Finding> {
     let profile = Profile::builtin(profile).unwrap();
     let linter = medmij_lint::Linter::new(medmij_lint::Options {
         role: match role {
@@ -159,7 +164,7 @@ pub fn judge(f: &EndpointFacts, role: Role, profile: &str, anchors: &[PathBuf]) 
 }
 
 /// The status of `check` among `findings` (panics when absent).
-pub fn status(findings: &[Finding], check: &str) -> Status {
+pub(crate) fn status(findings: &[Finding], check: &str) -> Status {
     findings
         .iter()
         .find(|f| f.check == check)
@@ -167,12 +172,12 @@ pub fn status(findings: &[Finding], check: &str) -> Status {
         .status
 }
 
-pub fn message<'a>(findings: &'a [Finding], check: &str) -> &'a str {
+pub(crate) fn message<'a>(findings: &'a [Finding], check: &str) -> &'a str {
     &findings.iter().find(|f| f.check == check).unwrap().message
 }
 
 /// Accepted suite codes for `version`.
-pub fn suites(f: &EndpointFacts, version: &str) -> Vec<u16> {
+pub(crate) fn suites(f: &EndpointFacts, version: &str) -> Vec<u16> {
     let mut v: Vec<u16> = f
         .cipher_suites
         .iter()
