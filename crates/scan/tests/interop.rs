@@ -276,16 +276,18 @@ fn openssl_dhe_named_group_and_custom_prime() {
             .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     };
-    gen(&[
-        "genpkey",
-        "-genparam",
-        "-algorithm",
-        "DH",
-        "-pkeyopt",
-        "group:ffdhe3072",
-        "-out",
-        "ffdhe3072.pem",
-    ]);
+    for g in ["ffdhe2048", "ffdhe3072"] {
+        gen(&[
+            "genpkey",
+            "-genparam",
+            "-algorithm",
+            "DH",
+            "-pkeyopt",
+            &format!("group:{g}"),
+            "-out",
+            &format!("{g}.pem"),
+        ]);
+    }
     // A real safe prime (openssl refuses the X9.42 form `-dsaparam` writes).
     gen(&["dhparam", "-out", "dh1024.pem", "1024"]);
     let (ff, dh1024) = (pki.path("ffdhe3072.pem"), pki.path("dh1024.pem"));
@@ -329,6 +331,42 @@ fn openssl_dhe_named_group_and_custom_prime() {
         status(&j, TLS_DH_PARAMETERS),
         Status::Warning,
         "ffdhe3072 is sufficient under v2.1: {}",
+        message(&j, TLS_DH_PARAMETERS)
+    );
+    drop(srv);
+    // ffdhe2048: named, but phase-out under v2.1 (fail).
+    let ff2048 = pki.path("ffdhe2048.pem");
+    let srv = s_server(
+        &[
+            "-tls1_2",
+            "-cipher",
+            "DHE-RSA-AES128-GCM-SHA256",
+            "-dhparam",
+            ff2048.to_str().unwrap(),
+            "-cert",
+            l,
+            "-cert_chain",
+            r,
+            "-key",
+            k,
+            "-www",
+            "-quiet",
+        ],
+        &pki.dir,
+    );
+    let f = scan(srv.port, Role::Backchannel, Some(ZA), |_| {});
+    assert!(
+        f.dh.iter()
+            .all(|d| d.rfc7919.as_deref() == Some("ffdhe2048"))
+            && !f.dh.is_empty(),
+        "{:?}",
+        f.dh
+    );
+    let j = judge(&f, Role::Backchannel, "medmij-2022", &[]);
+    assert_eq!(
+        status(&j, TLS_DH_PARAMETERS),
+        Status::Fail,
+        "{}",
         message(&j, TLS_DH_PARAMETERS)
     );
     drop(srv);
@@ -1074,5 +1112,126 @@ fn ipv6_targets_are_scanned() {
         "rustls enforces its order: {}",
         message(&j, TLS_CIPHER_ORDER)
     );
+    assert_eq!(status(&j, TLS_DOWNGRADE_SENTINEL), Status::Pass);
+}
+
+/// nginx from Debian, configured as many nodes are: `ssl_verify_client on` with the G1 root.
+struct Nginx {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn nginx(pki: &Pki, server: &str) -> Nginx {
+    let dir = pki.path("nginx");
+    std::fs::create_dir_all(dir.join("logs")).unwrap();
+    let port = free_port();
+    let e = pki.cat.entry("g1-za").unwrap();
+    let conf = format!(
+        "daemon off; master_process on; worker_processes 1; user root; pid {d}/nginx.pid; error_log {d}/logs/error.log warn;\n\
+         events {{ worker_connections 256; }}\n\
+         http {{ access_log off;\n\
+           server {{ listen 127.0.0.1:{port} ssl; ssl_certificate {chain}; ssl_certificate_key {key};\n\
+             ssl_protocols TLSv1.2 TLSv1.3; {server}\n\
+             location / {{ return 200 'ok'; }} }} }}\n",
+        d = dir.display(),
+        chain = pki.dir.join(&e.chain).display(),
+        key = pki.dir.join(&e.key).display(),
+    );
+    std::fs::write(dir.join("nginx.conf"), conf).unwrap();
+    let child = std::process::Command::new("nginx")
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .arg("-p")
+        .arg(&dir)
+        .arg("-e")
+        .arg(dir.join("logs/error.log"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("nginx is required for the scanner's interop tests: run scripts/test");
+    let mut n = Nginx { child, port };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = n.child.try_wait() {
+            let log = std::fs::read_to_string(dir.join("logs/error.log")).unwrap_or_default();
+            panic!("nginx exited {status}: {log}");
+        }
+        assert!(Instant::now() < deadline, "nginx did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    n
+}
+
+/// nginx verifies the client certificate after the handshake and answers HTTP 400: the scanner
+/// sees the request for a certificate, and calls both the missing and the bad certificate what
+/// they are, an HTTP error after a finished handshake instead of a TLS alert (core.tls.308/309).
+#[test]
+fn nginx_verify_client_on_answers_http_400_after_the_handshake() {
+    use medmij_scan::facts::{RefusalOutcome, RefusalProbe};
+    let pki = pki(KeyStyle::Ecdsa);
+    let root = pki.path("ca/g1-root.pem");
+    let n = nginx(
+        &pki,
+        &format!(
+            "ssl_verify_client on; ssl_verify_depth 3; ssl_client_certificate {};",
+            root.display()
+        ),
+    );
+    let f = scan(n.port, Role::Backchannel, Some(ZA), |_| {});
+    assert_eq!(
+        f.versions,
+        vec![ProtocolVersion::TLS13, ProtocolVersion::TLS12],
+        "{}",
+        dump(&f)
+    );
+    assert!(f.handshake.certificate_requested && f.certificate_requested_tls12);
+    assert_eq!(
+        f.handshake.after.as_deref(),
+        Some("http 400"),
+        "{}",
+        dump(&f)
+    );
+    assert_eq!(f.client_auth, ClientAuth::Optional);
+    let outcome = |p: RefusalProbe| {
+        f.refusals
+            .iter()
+            .find(|r| r.probe == p)
+            .map(|r| r.outcome.clone())
+    };
+    assert_eq!(
+        outcome(RefusalProbe::SelfSigned),
+        Some(RefusalOutcome::Http { status: 400 })
+    );
+    assert_eq!(
+        outcome(RefusalProbe::UnknownCa),
+        Some(RefusalOutcome::Http { status: 400 })
+    );
+    let j = judge(
+        &f,
+        Role::Backchannel,
+        "medmij-2025",
+        std::slice::from_ref(&root),
+    );
+    assert_eq!(status(&j, TLS_CLIENT_CERTIFICATE), Status::Fail);
+    assert!(
+        message(&j, TLS_CLIENT_CERTIFICATE).contains("http 400"),
+        "{}",
+        message(&j, TLS_CLIENT_CERTIFICATE)
+    );
+    assert_eq!(status(&j, REFUSAL_SELF_SIGNED), Status::Fail);
+    assert_eq!(
+        status(&j, CHAIN_COMPLETE),
+        Status::Pass,
+        "nginx sends the chain file as is"
+    );
+    assert_eq!(status(&j, TLS_SECURE_RENEGOTIATION), Status::Pass);
+    assert_eq!(status(&j, TLS_HIGHEST_VERSION), Status::Pass);
     assert_eq!(status(&j, TLS_DOWNGRADE_SENTINEL), Status::Pass);
 }

@@ -194,4 +194,39 @@ mod tests {
             assert_ne!(got.message, "no judgment for this check", "{}", c.name);
         }
     }
+
+    #[test]
+    fn strict_fails_sufficient_items_and_a_deviation_stays_info() {
+        use crate::facts::SuiteFact;
+        use medmij_core::checks::names::{TLS_CIPHER_SUITES, TLS_VERSIONS_RATED};
+        use medmij_core::wire::ProtocolVersion as V;
+        let profile = Profile::default_profile();
+        let suite = |version, code| SuiteFact {
+            version,
+            code,
+            name: None,
+            ncsc: None,
+        };
+        let f = EndpointFacts {
+            speaks_tls: true,
+            versions: vec![V::TLS13, V::TLS12],
+            cipher_suites: vec![suite(V::TLS13, 0x1302), suite(V::TLS12, 0xC02F)],
+            ..EndpointFacts::default()
+        };
+        let at = |strict| {
+            let ctx = Context {
+                profile: &profile,
+                environment: Environment::Production,
+                role: Role::Backchannel,
+                strict,
+                date: "2026-12-01".into(),
+                linter: None,
+            };
+            let j = endpoint(&ctx, "t:443", &f);
+            let st = |c: &str| j.iter().find(|x| x.check == c).map(|x| x.status);
+            (st(TLS_CIPHER_SUITES), st(TLS_VERSIONS_RATED))
+        };
+        assert_eq!(at(false), (Some(Status::Warning), Some(Status::Info)));
+        assert_eq!(at(true), (Some(Status::Fail), Some(Status::Info)));
+    }
 }
