@@ -2,7 +2,7 @@
 //! file the chain with expiry dates and what to fix. No scripts, no external resources.
 
 use crate::report::LintReport;
-use medmij_core::outcome::Status;
+use medmij_core::outcome::{Finding, Status};
 use std::fmt::Write;
 
 /// HTML-escapes text.
@@ -46,6 +46,34 @@ table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:
 th{background:#f4f4f4}.pass{background:#d9f2d9}.fail{background:#f8d0d0}.warning{background:#fdeec2}\
 .error{background:#e8c8f0}.manual{background:#dde8f8}.info{background:#eef6ee}\
 .not-applicable,.not-tested,.not-yet-effective{color:#888}code{font-size:12px}h2{margin-top:2em}";
+
+/// What to fix: one row per finding (status, check and requirement, what was found, the fix,
+/// the rule), or "Nothing to fix." (shared with the scanner's report).
+pub fn fix_table(todo: &[&Finding]) -> String {
+    let mut h = String::new();
+    if todo.is_empty() {
+        let _ = write!(h, "<p class=\"pass\">Nothing to fix.</p>");
+        return h;
+    }
+    let _ = write!(
+        h,
+        "<table><tr><th>status</th><th>check</th><th>found</th><th>fix</th><th>rule</th></tr>"
+    );
+    for x in todo {
+        let _ = write!(
+            h,
+            "<tr class=\"{0}\"><td>{0}</td><td><code>{1}</code> ({2})</td><td>{3}</td><td>{4}</td><td>{5}</td></tr>",
+            label(x.status),
+            x.check,
+            x.requirement,
+            esc(&x.message),
+            esc(x.fix.unwrap_or("")),
+            esc(x.citation)
+        );
+    }
+    let _ = write!(h, "</table>");
+    h
+}
 
 /// Renders the report.
 pub fn render(r: &LintReport) -> String {
@@ -138,25 +166,7 @@ pub fn render(r: &LintReport) -> String {
                 )
             })
             .collect();
-        if todo.is_empty() {
-            let _ = write!(h, "<p class=\"pass\">Nothing to fix.</p>");
-        } else {
-            let _ = write!(h, "<table><tr><th>status</th><th>check</th><th>found</th><th>fix</th><th>rule</th></tr>");
-            for x in todo {
-                let _ = write!(
-                    h,
-                    "<tr class=\"{}\"><td>{}</td><td><code>{}</code> ({})</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    label(x.status),
-                    label(x.status),
-                    x.check,
-                    x.requirement,
-                    esc(&x.message),
-                    esc(x.fix.unwrap_or("")),
-                    esc(x.citation)
-                );
-            }
-            let _ = write!(h, "</table>");
-        }
+        h.push_str(&fix_table(&todo));
     }
     let _ = writeln!(h, "</body></html>");
     h

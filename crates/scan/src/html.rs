@@ -5,7 +5,7 @@
 use crate::report::{ScanReport, TargetReport};
 use medmij_core::outcome::Status;
 use medmij_core::requirement::REGISTRY;
-use medmij_lint::html::{esc, label, STYLE};
+use medmij_lint::html::{esc, fix_table, label, STYLE};
 use std::fmt::Write;
 
 fn worst_for(t: &TargetReport, req: &str) -> Option<Status> {
@@ -161,25 +161,5 @@ fn endpoint(h: &mut String, t: &TargetReport) {
         .iter()
         .filter(|x| matches!(x.status, Status::Fail | Status::Warning | Status::Error))
         .collect();
-    if todo.is_empty() {
-        let _ = write!(h, "<p class=\"pass\">Nothing to fix.</p>");
-        return;
-    }
-    let _ = write!(
-        h,
-        "<table><tr><th>status</th><th>check</th><th>found</th><th>fix</th><th>rule</th></tr>"
-    );
-    for x in todo {
-        let _ = write!(
-            h,
-            "<tr class=\"{0}\"><td>{0}</td><td><code>{1}</code> ({2})</td><td>{3}</td><td>{4}</td><td>{5}</td></tr>",
-            label(x.status),
-            x.check,
-            x.requirement,
-            esc(&x.message),
-            esc(x.fix.unwrap_or("")),
-            esc(x.citation)
-        );
-    }
-    let _ = write!(h, "</table>");
+    h.push_str(&fix_table(&todo));
 }

@@ -5,21 +5,10 @@ use crate::report::ScanReport;
 use medmij_core::outcome::Status;
 use std::fmt::Write;
 
-/// XML-escapes text (control characters other than tab and newline are not allowed in XML 1.0).
+/// XML-escapes text: the HTML report's escape (entities for markup, control characters written
+/// out as `\u{..}`, which XML 1.0 would not allow raw).
 fn x(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&apos;"),
-            c if c.is_control() && c != '\n' && c != '\t' => o.push('?'),
-            c => o.push(c),
-        }
-    }
-    o
+    medmij_lint::html::esc(s)
 }
 
 /// Renders the report.
