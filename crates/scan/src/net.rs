@@ -243,4 +243,43 @@ mod tests {
         assert_eq!(b.acquire().unwrap_err(), NetError::BudgetSpent(3));
         assert_eq!(b.used(), 3);
     }
+
+    /// A server that closes without reading makes the kernel send a reset: the probe is tried
+    /// again, twice, with back-off, then the reset is the answer.
+    #[test]
+    fn a_reset_is_retried_with_back_off() {
+        use crate::wire::flight::{Answer, ReadUntil};
+        use crate::wire::hello::ClientHello;
+        use medmij_core::wire::ProtocolVersion;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let a = accepted.clone();
+        std::thread::spawn(move || {
+            for s in l.incoming().flatten() {
+                a.fetch_add(1, Ordering::SeqCst);
+                // Unread data in the receive buffer at close: the kernel answers with RST.
+                std::thread::sleep(Duration::from_millis(50));
+                drop(s);
+            }
+        });
+        let ep = Endpoint {
+            addr,
+            sni: None,
+            budget: HostBudget::new(1, 10),
+            timeout: Duration::from_secs(2),
+        };
+        let mut h = ClientHello::new(ProtocolVersion::TLS12, None);
+        h.suites = vec![medmij_core::wire::CipherSuite(0xC02F)];
+        let started = Instant::now();
+        let a = ep.exchange(&h, ReadUntil::ServerHello).unwrap();
+        assert!(matches!(a, Answer::Reset), "{}", a.describe());
+        assert_eq!(accepted.load(Ordering::SeqCst), 1 + RESET_RETRIES as usize);
+        assert!(
+            started.elapsed() >= BACKOFF * 5,
+            "100 ms + 400 ms of back-off"
+        );
+        assert_eq!(ep.budget.used(), 3, "each try spends the budget");
+    }
 }
