@@ -39,6 +39,9 @@ enum Command {
     /// Scan endpoints: versions, suites, groups, options, chain, client certificates and refusal
     /// probes, judged per requirement. Exit 0 compliant, 1 findings, 2 cannot tell.
     Scan(Box<commands::scan::Args>),
+    /// The gateway: the compliant TLS front of a node (`run`, `check-config`).
+    #[command(subcommand)]
+    Gateway(commands::gateway::GatewayCommand),
     /// Trust anchors: list the profile's pins, fetch them from the publication address.
     #[command(subcommand)]
     Anchors(commands::anchors::AnchorsCommand),
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
         Command::Lint(a) => commands::lint::run(*a),
         Command::Anchors(c) => commands::anchors::run(c),
         Command::Scan(a) => commands::scan::run(*a),
+        Command::Gateway(c) => commands::gateway::run(c),
     };
     match result {
         Ok(code) => ExitCode::from(code),

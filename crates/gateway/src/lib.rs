@@ -1,0 +1,21 @@
+//! The MedMij gateway: the compliant TLS front of a node. A library with a thin subcommand
+//! (`medmij-tls gateway run|check-config`), so the demo and the client probe can start
+//! gateways in-process.
+//!
+//! - `config.rs`: the TOML configuration, validated with `FILE:line:column: key: why`.
+//! - `material.rs`: a listener's certificate and key (key match, path to an anchor, no root).
+//! - `server.rs`: `prepare` (everything a start needs, checked) and `start` (the listeners).
+//! - `proxy.rs`: the reverse proxy to the loopback upstream and the redirect listener.
+//!
+//! Built in this slice: the backchannel (mTLS, verifier with revocation from memory kept warm,
+//! whitelist refreshed), the frontchannel (TLS, HSTS, HTTP/1.1 and HTTP/2), the redirect
+//! listener, limits, drain on shutdown. Not yet: the outbound proxy, hot reload, metrics,
+//! OCSP stapling of the own certificate (issue 9).
+
+pub mod config;
+pub mod material;
+pub mod proxy;
+pub mod server;
+
+pub use config::{Config, ConfigError};
+pub use server::{prepare, start, Prepared, Running, StartError};

@@ -1,0 +1,489 @@
+//! The listeners: the backchannel (mutual TLS with the MedMij verifier, revocation from memory
+//! kept warm in the background, the whitelist), the frontchannel (TLS, HSTS, no client
+//! certificate) and its plain-HTTP redirect; each a reverse proxy to a loopback upstream over
+//! HTTP/1.1, serving HTTP/1.1 and HTTP/2 (ALPN).
+
+use crate::config::{Config, Limits};
+use crate::material::{self, Material};
+use crate::proxy::{self, Identity, Upstream};
+use medmij_core::profile::FailMode;
+use medmij_verify::tls_policy::{Strictness, TlsPolicy};
+use medmij_verify::verifier::Verifier;
+use medmij_verify::whitelist::{Source, Store};
+use medmij_verify::Channel;
+use rustls::pki_types::CertificateDer;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+
+/// How often the revocation caches are refreshed and first-contact misses fetched. 30 s: a
+/// new peer's CRL is in memory within half a minute; CRLs are refreshed before nextUpdate.
+pub const REVOCATION_REFRESH: Duration = Duration::from_secs(30);
+/// How long a drain waits for open requests after SIGTERM before closing what is left. 30 s:
+/// longer than the upstream deadline's usual use, shorter than systemd's 90 s stop timeout.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why the gateway could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// A listener's certificate or key.
+    #[error("{listener}: {error}")]
+    Material {
+        /// Which listener.
+        listener: &'static str,
+        /// Why.
+        error: material::MaterialError,
+    },
+    /// The TLS policy.
+    #[error("{listener}: TLS: {error}")]
+    Tls {
+        /// Which listener.
+        listener: &'static str,
+        /// Why.
+        error: medmij_verify::tls_policy::PolicyError,
+    },
+    /// The verifier.
+    #[error("backchannel: verifier: {0}")]
+    Verifier(#[from] medmij_verify::BuildError),
+    /// The whitelist.
+    #[error("whitelist: {0}")]
+    Whitelist(String),
+    /// A socket.
+    #[error("{listener}: listen on {addr}: {error}")]
+    Listen {
+        /// Which listener.
+        listener: &'static str,
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        error: std::io::Error,
+    },
+}
+
+/// What a start found to warn about (a root dropped from a chain).
+pub type Warnings = Vec<String>;
+
+/// Everything the listeners need, built and checked before any socket opens.
+pub struct Prepared {
+    config: Config,
+    back: Option<(Arc<rustls::ServerConfig>, Arc<Store>, Arc<Verifier>)>,
+    front: Option<Arc<rustls::ServerConfig>>,
+    /// What was said while preparing.
+    pub warnings: Warnings,
+}
+
+fn anchors_of(cfg: &Config) -> Vec<std::path::PathBuf> {
+    match &cfg.backchannel {
+        Some(b) if !b.trust_anchors.is_empty() => b.trust_anchors.clone(),
+        _ => {
+            // The profile's pinned roots as `anchors fetch --dir STATE/anchors` wrote them.
+            let dir = cfg.state_dir.join("anchors");
+            let mut v: Vec<_> = std::fs::read_dir(&dir)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "pem"))
+                .collect();
+            v.sort();
+            v
+        }
+    }
+}
+
+fn served(m: &Material) -> Vec<CertificateDer<'static>> {
+    m.key.cert.clone()
+}
+
+/// Builds and checks everything (`gateway check-config` stops here).
+pub fn prepare(config: Config) -> Result<Prepared, StartError> {
+    let strictness = if config.strict {
+        Strictness::Strict
+    } else {
+        Strictness::Standard
+    };
+    let policy = TlsPolicy::new(&config.profile, strictness).map_err(|error| StartError::Tls {
+        listener: "policy",
+        error,
+    })?;
+    let mut warnings = Vec::new();
+    let back = match &config.backchannel {
+        None => None,
+        Some(b) => {
+            let anchors = anchors_of(&config);
+            if anchors.is_empty() {
+                return Err(StartError::Material {
+                    listener: "backchannel",
+                    error: material::MaterialError(format!(
+                        "no trust anchors: set backchannel.trust_anchors or run `medmij-tls anchors fetch --dir {}`",
+                        config.state_dir.join("anchors").display()
+                    )),
+                });
+            }
+            let subjects = material::subjects(&anchors).map_err(|error| StartError::Material {
+                listener: "backchannel",
+                error,
+            })?;
+            let m = material::load(&b.tls.cert, &b.tls.key, &subjects).map_err(|error| {
+                StartError::Material {
+                    listener: "backchannel",
+                    error,
+                }
+            })?;
+            warnings.extend(m.warnings.iter().cloned());
+            let wl = config.whitelist.as_ref().ok_or_else(|| {
+                StartError::Whitelist("a backchannel listener needs a whitelist".into())
+            })?;
+            let state = config.state_dir.join("whitelist-last-good.xml");
+            let store = Arc::new(Store::new(
+                Source::parse(&wl.source),
+                medmij_verify::http::HttpClient::default(),
+                Some(state),
+                false,
+            ));
+            match store.load() {
+                (Some(_), None) => {}
+                (Some(w), Some(e)) => warnings.push(format!(
+                    "whitelist: {e}; using the last good copy (Volgnummer {})",
+                    w.volgnummer
+                )),
+                (None, e) => {
+                    return Err(StartError::Whitelist(e.map_or_else(
+                        || "no whitelist could be loaded".into(),
+                        |e| e.to_string(),
+                    )))
+                }
+            }
+            let crl_files: Vec<(String, Vec<u8>)> = config
+                .crl_files
+                .iter()
+                .filter_map(|p| std::fs::read(p).ok().map(|b| (p.display().to_string(), b)))
+                .collect();
+            let mut builder = Verifier::builder(&config.profile, config.environment)
+                .channel(Channel::Backchannel)
+                .trust_anchor_files(&anchors)
+                .crl_files(crl_files)
+                .crl_cache_dir(config.state_dir.join("crl-cache"))
+                .whitelist(store.clone())
+                .decide_from_memory();
+            builder = match (config.crl, config.ocsp) {
+                (FailMode::Hard, FailMode::Hard) => builder.strict_revocation(),
+                (c, o)
+                    if c == config.profile.revocation.crl
+                        && o == config.profile.revocation.ocsp =>
+                {
+                    builder
+                }
+                (c, _) => builder.dangerous().revocation(c).finish(),
+            };
+            let verifier = Arc::new(builder.build()?);
+            let mut tls = policy
+                .backchannel_server(verifier.clone(), served(&m), m.key_der.clone_key())
+                .map_err(|error| StartError::Tls {
+                    listener: "backchannel",
+                    error,
+                })?;
+            tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+            Some((Arc::new(tls), store, verifier))
+        }
+    };
+    let front = match &config.frontchannel {
+        None => None,
+        Some(f) => {
+            let roots = std::path::PathBuf::from(medmij_lint::SYSTEM_ROOTS);
+            let subjects = if roots.exists() {
+                material::subjects(&[roots]).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            let strict_path = config.environment == medmij_core::Environment::Production;
+            let m = material::load(
+                &f.tls.cert,
+                &f.tls.key,
+                if strict_path { &subjects } else { &[] },
+            )
+            .map_err(|error| StartError::Material {
+                listener: "frontchannel",
+                error,
+            })?;
+            warnings.extend(m.warnings.iter().cloned());
+            let mut tls = policy
+                .frontchannel_server(served(&m), m.key_der.clone_key())
+                .map_err(|error| StartError::Tls {
+                    listener: "frontchannel",
+                    error,
+                })?;
+            tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+            Some(Arc::new(tls))
+        }
+    };
+    Ok(Prepared {
+        config,
+        back,
+        front,
+        warnings,
+    })
+}
+
+/// The running gateway.
+pub struct Running {
+    /// Where the backchannel listens.
+    pub backchannel: Option<SocketAddr>,
+    /// Where the frontchannel listens.
+    pub frontchannel: Option<SocketAddr>,
+    /// Where the redirect listener listens.
+    pub redirect: Option<SocketAddr>,
+    stop: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+    _refresh: Vec<Box<dyn std::any::Any + Send>>,
+}
+
+impl Running {
+    /// Stops accepting, lets open requests finish (at most [`DRAIN_TIMEOUT`]), and returns.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        let drain = async { while self.tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(DRAIN_TIMEOUT, drain).await.is_err() {
+            tracing::warn!("drain timeout: closing the connections still open");
+            self.tasks.abort_all();
+        }
+    }
+}
+
+/// Counts connections per source address (the per-IP cap).
+#[derive(Default)]
+struct PerIp(Mutex<HashMap<IpAddr, usize>>);
+
+impl PerIp {
+    fn enter(self: &Arc<Self>, ip: IpAddr, cap: usize) -> Option<IpGuard> {
+        let mut m = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = m.entry(ip).or_insert(0);
+        if *n >= cap {
+            return None;
+        }
+        *n += 1;
+        Some(IpGuard(self.clone(), ip))
+    }
+}
+
+struct IpGuard(Arc<PerIp>, IpAddr);
+
+impl Drop for IpGuard {
+    fn drop(&mut self) {
+        let mut m = (self.0)
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = m.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.1);
+            }
+        }
+    }
+}
+
+async fn bind(listener: &'static str, addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|error| StartError::Listen {
+            listener,
+            addr,
+            error,
+        })
+}
+
+/// Opens the listeners and serves until [`Running::shutdown`].
+pub async fn start(p: Prepared) -> Result<Running, StartError> {
+    let (stop, stopped) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+    let mut refresh: Vec<Box<dyn std::any::Any + Send>> = Vec::new();
+    let limits = Arc::new(p.config.limits.clone());
+    let mut running_back = None;
+    if let (Some(b), Some((tls, store, verifier))) = (&p.config.backchannel, p.back) {
+        let l = bind("backchannel", b.listen).await?;
+        running_back = Some(l.local_addr().map_err(|error| StartError::Listen {
+            listener: "backchannel",
+            addr: b.listen,
+            error,
+        })?);
+        refresh.push(Box::new(medmij_verify::background::spawn(
+            verifier.revocation().clone(),
+            REVOCATION_REFRESH,
+        )));
+        if let Some(w) = &p.config.whitelist {
+            refresh.push(Box::new(store.spawn_refresh(w.refresh)));
+        }
+        let upstream = Upstream::new(&b.upstream, limits.upstream_timeout());
+        tasks.spawn(accept_loop(
+            "backchannel",
+            l,
+            Some(tls),
+            Arc::new(move |peer: Option<&[CertificateDer<'static>]>| Identity::of(peer, &store)),
+            upstream,
+            None,
+            limits.clone(),
+            stopped.clone(),
+        ));
+    }
+    let mut running_front = None;
+    let mut running_redirect = None;
+    if let (Some(f), Some(tls)) = (&p.config.frontchannel, p.front) {
+        let l = bind("frontchannel", f.listen).await?;
+        let addr = l.local_addr().map_err(|error| StartError::Listen {
+            listener: "frontchannel",
+            addr: f.listen,
+            error,
+        })?;
+        running_front = Some(addr);
+        let upstream = Upstream::new(&f.upstream, limits.upstream_timeout());
+        tasks.spawn(accept_loop(
+            "frontchannel",
+            l,
+            Some(tls),
+            Arc::new(|_: Option<&[CertificateDer<'static>]>| Identity::none()),
+            upstream,
+            Some(f.hsts.clone()),
+            limits.clone(),
+            stopped.clone(),
+        ));
+        if let Some(r) = f.redirect_listen {
+            let l = bind("redirect", r).await?;
+            running_redirect = Some(l.local_addr().map_err(|error| StartError::Listen {
+                listener: "redirect",
+                addr: r,
+                error,
+            })?);
+            tasks.spawn(proxy::redirect_loop(
+                l,
+                addr.port(),
+                limits.clone(),
+                stopped.clone(),
+            ));
+        }
+    }
+    for w in &p.warnings {
+        tracing::warn!("{w}");
+    }
+    tracing::info!(backchannel = ?running_back, frontchannel = ?running_front, redirect = ?running_redirect, "gateway listening");
+    Ok(Running {
+        backchannel: running_back,
+        frontchannel: running_front,
+        redirect: running_redirect,
+        stop,
+        tasks,
+        _refresh: refresh,
+    })
+}
+
+type IdentityFn = Arc<dyn Fn(Option<&[CertificateDer<'static>]>) -> Identity + Send + Sync>;
+
+#[allow(clippy::too_many_arguments)]
+async fn accept_loop(
+    name: &'static str,
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    identity: IdentityFn,
+    upstream: Upstream,
+    hsts: Option<String>,
+    limits: Arc<Limits>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let per_ip = Arc::new(PerIp::default());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        let (tcp, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(listener = name, error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stopped.changed() => break,
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(listener = name, peer = %peer, "connection refused: max_connections reached");
+            continue;
+        };
+        let Some(ip_guard) = per_ip.enter(peer.ip(), limits.per_ip) else {
+            tracing::warn!(listener = name, peer = %peer, "connection refused: per-IP cap reached");
+            continue;
+        };
+        let tls = tls.clone();
+        let identity = identity.clone();
+        let upstream = upstream.clone();
+        let hsts = hsts.clone();
+        let limits = limits.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let _slot = slot;
+            let _ip = ip_guard;
+            serve_one(
+                name, tcp, peer, tls, identity, upstream, hsts, limits, watcher,
+            )
+            .await;
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await;
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn serve_one(
+    name: &'static str,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    identity: IdentityFn,
+    upstream: Upstream,
+    hsts: Option<String>,
+    limits: Arc<Limits>,
+    watcher: hyper_util::server::graceful::Watcher,
+) {
+    let _ = tcp.set_nodelay(true);
+    let Some(cfg) = tls else { return };
+    let acceptor = tokio_rustls::TlsAcceptor::from(cfg);
+    let stream = match tokio::time::timeout(limits.handshake_timeout(), acceptor.accept(tcp)).await
+    {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            // The verifier's refusal went to the peer as its alert; one line here.
+            tracing::warn!(listener = name, peer = %peer, error = %e, "handshake refused");
+            return;
+        }
+        Err(_) => {
+            tracing::warn!(listener = name, peer = %peer, "handshake timeout");
+            return;
+        }
+    };
+    let (_, conn) = stream.get_ref();
+    let id = Arc::new(identity(conn.peer_certificates()));
+    let sni = conn.server_name().map(str::to_owned);
+    tracing::debug!(listener = name, peer = %peer, sni = ?sni, version = ?conn.protocol_version(), "handshake");
+    let svc = proxy::service(upstream, id, hsts, limits.clone());
+    let mut b = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    b.http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_timeout())
+        .max_buf_size(limits.max_header_bytes.max(8192));
+    b.http2()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .keep_alive_interval(Some(limits.idle_timeout()));
+    let io = hyper_util::rt::TokioIo::new(stream);
+    let conn = b.serve_connection(io, svc).into_owned();
+    let conn = watcher.watch(conn);
+    if let Err(e) = conn.await {
+        tracing::debug!(listener = name, peer = %peer, error = %e, "connection ended");
+    }
+}

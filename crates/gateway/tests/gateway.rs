@@ -1,0 +1,423 @@
+//! The gateway on loopback with real clients (curl, openssl s_client) and the project's
+//! scanner: configuration errors with file:line:column, mutual TLS on the backchannel with the
+//! identity forwarded and client headers stripped, refusals as TLS alerts, the frontchannel with
+//! HSTS and the redirect listener, 502 for an upstream that is down.
+#![allow(clippy::unwrap_used)]
+
+use medmij_core::checks::names::*;
+use medmij_core::outcome::Status;
+use medmij_testpki::catalogue::Catalogue;
+use medmij_testpki::init::{init, InitOptions};
+use medmij_testpki::keys::KeyStyle;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+struct Pki {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    cat: Catalogue,
+}
+
+fn pki() -> Pki {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pki");
+    let opts = InitOptions {
+        key_style: KeyStyle::Ecdsa,
+        base_url: "http://127.0.0.1:9".into(),
+        ..Default::default()
+    };
+    let cat = init(&dir, &opts).unwrap();
+    Pki {
+        _tmp: tmp,
+        dir,
+        cat,
+    }
+}
+
+/// A loopback HTTP/1.1 upstream that answers 200 with the request head it got.
+fn upstream() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let seen = s2.clone();
+            std::thread::spawn(move || {
+                let mut s = s;
+                loop {
+                    let mut head = Vec::new();
+                    let mut b = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        match s.read(&mut b) {
+                            Ok(1) => head.push(b[0]),
+                            _ => return,
+                        }
+                    }
+                    let text = String::from_utf8_lossy(&head).into_owned();
+                    seen.lock().unwrap().push(text.clone());
+                    let body = text.replace("\r\n", "\n");
+                    let r = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if s.write_all(r.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, seen)
+}
+
+fn write_config(pki: &Pki, body: &str) -> PathBuf {
+    let p = pki.dir.join("gateway.toml");
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+fn crl_list(pki: &Pki) -> String {
+    let files: Vec<String> = std::fs::read_dir(pki.dir.join("crl"))
+        .unwrap()
+        .map(|e| format!("\"{}\"", e.unwrap().path().display()))
+        .collect();
+    files.join(", ")
+}
+
+fn back_config(pki: &Pki, upstream_port: u16, chain: &str) -> String {
+    let e = pki.cat.entry("g1-za").unwrap();
+    format!(
+        "profile = \"medmij-2025\"\nenvironment = \"test\"\nstate_dir = \"{state}\"\n\
+         [backchannel]\nlisten = \"127.0.0.1:0\"\ncert = \"{chain}\"\nkey = \"{key}\"\n\
+         trust_anchors = [\"ca/g1-root.pem\", \"ca/g4-root.pem\"]\nupstream = \"http://127.0.0.1:{upstream_port}\"\n\
+         [whitelist]\nsource = \"whitelist.xml\"\nrefresh = \"15m\"\n\
+         [revocation]\ncrl_files = [{crls}]\n",
+        state = pki.dir.join("state").display(),
+        key = e.key,
+        crls = crl_list(pki),
+    )
+}
+
+fn check(cfg: &Path) -> Result<medmij_gateway::Prepared, String> {
+    let c = medmij_gateway::Config::load(cfg).map_err(|e| e.to_string())?;
+    medmij_gateway::prepare(c).map_err(|e| e.to_string())
+}
+
+#[test]
+fn configuration_errors_name_file_line_column_and_key() {
+    let pki = pki();
+    let (port, _) = upstream();
+    let good = back_config(&pki, port, "certs/g1-za/chain.pem");
+    let cfg = write_config(&pki, &good);
+    let p = check(&cfg).unwrap();
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    let file = cfg.display().to_string();
+    for (edit, want) in [
+        (
+            good.replace("profile = \"medmij-2025\"", "profile = \"medmij-2099\""),
+            ":1:11: profile: ",
+        ),
+        (
+            good.replace("listen = \"127.0.0.1:0\"", "listen = \"localhost\""),
+            ":5:10: backchannel.listen: \"localhost\" is not IP:PORT",
+        ),
+        (
+            good.replace("refresh = \"15m\"", "refresh = \"soon\""),
+            ": whitelist.refresh: expected a duration",
+        ),
+        (
+            good.replace("[whitelist]", "colour = \"blue\"\n[whitelist]"),
+            ": (syntax): unknown field `colour`",
+        ),
+        (
+            good.replace("http://127.0.0.1:", "http://10.0.0.1:"),
+            ": backchannel.upstream: plain HTTP only to a loopback upstream",
+        ),
+        (
+            good.replace("ca/g4-root.pem", "ca/nope.pem"),
+            ": backchannel.trust_anchors: ",
+        ),
+        (
+            good.replace("environment = \"test\"", "environment = \"staging\""),
+            ":2:15: environment: expected production, acceptance or test",
+        ),
+    ] {
+        let cfg = write_config(&pki, &edit);
+        let e = check(&cfg).err().unwrap();
+        assert!(e.starts_with(&file), "{e}");
+        assert!(e.contains(want), "want {want:?} in {e}");
+    }
+    // What only the start would find: a key of another certificate, a missing intermediate.
+    let other_key = &pki.cat.entry("g1-pgo").unwrap().key;
+    let za_key = &pki.cat.entry("g1-za").unwrap().key;
+    let e = check(&write_config(
+        &pki,
+        &good.replace(za_key.as_str(), other_key),
+    ))
+    .err()
+    .unwrap();
+    assert!(e.contains("the key does not match the certificate"), "{e}");
+    let e = check(&write_config(
+        &pki,
+        &back_config(&pki, port, "certs/g1-missing-intermediate/chain.pem").replace(
+            za_key.as_str(),
+            &pki.cat.entry("g1-missing-intermediate").unwrap().key,
+        ),
+    ))
+    .err()
+    .unwrap();
+    assert!(
+        e.contains("missing intermediate") && e.contains("issued by"),
+        "{e}"
+    );
+    // A root in the chain file is dropped with a warning.
+    let with_root = back_config(&pki, port, "certs/g1-chain-with-root/chain.pem").replace(
+        za_key.as_str(),
+        &pki.cat.entry("g1-chain-with-root").unwrap().key,
+    );
+    let p = check(&write_config(&pki, &with_root)).unwrap();
+    assert!(
+        p.warnings.iter().any(|w| w.contains("is a root")),
+        "{:?}",
+        p.warnings
+    );
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn curl(args: &[&str]) -> (i32, String) {
+    let o = Command::new("curl")
+        .args(["-sS", "--max-time", "10"])
+        .args(args)
+        .output()
+        .expect("curl is required for the gateway tests: run scripts/test");
+    (
+        o.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+#[test]
+fn backchannel_mtls_identity_refusals_and_the_scanner() {
+    let pki = pki();
+    let (up, seen) = upstream();
+    let cfg = write_config(&pki, &back_config(&pki, up, "certs/g1-za/chain.pem"));
+    let rt = runtime();
+    let p = check(&cfg).unwrap();
+    let running = rt.block_on(medmij_gateway::start(p)).unwrap();
+    let port = running.backchannel.unwrap().port();
+    let za = "za.zorgaanbieder.example";
+    let resolve = format!("{za}:{port}:127.0.0.1");
+    let url = format!("https://{za}:{port}/fhir/Patient?x=1");
+    let root = pki.dir.join("ca/g1-root.pem").display().to_string();
+    let pgo = pki.cat.entry("g1-pgo").unwrap();
+    let (cert, key) = (
+        pki.dir.join(&pgo.chain).display().to_string(),
+        pki.dir.join(&pgo.key).display().to_string(),
+    );
+    // A whitelisted node with its certificate: through, with the identity; a forged header
+    // from the client is dropped.
+    let (code, out) = curl(&[
+        "--resolve",
+        &resolve,
+        "--cacert",
+        &root,
+        "--cert",
+        &cert,
+        "--key",
+        &key,
+        "-H",
+        "X-MedMij-Peer-Host: forged.example",
+        &url,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let head = seen.lock().unwrap().last().cloned().unwrap();
+    assert!(head.starts_with("GET /fhir/Patient?x=1 HTTP/1.1"), "{head}");
+    let host = &pgo.hostnames[0];
+    assert!(
+        head.to_ascii_lowercase()
+            .contains(&format!("x-medmij-peer-host: {host}")),
+        "{head}"
+    );
+    assert!(!head.contains("forged.example"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("x-medmij-peer-cert-sha256: "),
+        "{head}"
+    );
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("x-medmij-peer-serial-number: "),
+        "{head}"
+    );
+    // HTTP/2 through the same listener.
+    let (code, out) = curl(&[
+        "--http2",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_version}",
+        "--resolve",
+        &resolve,
+        "--cacert",
+        &root,
+        "--cert",
+        &cert,
+        "--key",
+        &key,
+        &url,
+    ]);
+    assert_eq!((code, out.trim()), (0, "2"), "{out}");
+    // Without a certificate: refused in the handshake (a TLS alert, no HTTP status).
+    let (code, out) = curl(&[
+        "--resolve",
+        &resolve,
+        "--cacert",
+        &root,
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        &url,
+    ]);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.starts_with("000"), "no HTTP answer: {out}");
+    // The scanner against the gateway: every refusal probe is a TLS alert.
+    let mut o = medmij_scan::ProbeOptions::new(medmij_scan::Role::Backchannel).unwrap();
+    o.sni = Some(za.into());
+    o.timeout = Duration::from_secs(3);
+    o.refusal.add_probe_pki(&pki.dir).unwrap();
+    let t = medmij_scan::targets::Target::parse(&format!("127.0.0.1:{port}")).unwrap();
+    let f = medmij_scan::probe::scan_endpoint(&t, &o);
+    let profile = medmij_core::Profile::default_profile();
+    let ctx = medmij_scan::Context {
+        profile: &profile,
+        environment: medmij_core::Environment::Test,
+        role: medmij_scan::Role::Backchannel,
+        strict: false,
+        date: "2026-12-02".into(),
+        linter: None,
+    };
+    let j = medmij_scan::judge::endpoint(&ctx, "gateway", &f);
+    let st = |c: &str| j.iter().find(|x| x.check == c).unwrap().status;
+    for c in [
+        TLS_CLIENT_CERTIFICATE,
+        REFUSAL_SELF_SIGNED,
+        REFUSAL_UNKNOWN_CA,
+        REFUSAL_REVOKED,
+        REFUSAL_EXPIRED,
+        REFUSAL_NOT_YET_VALID,
+        REFUSAL_CLIENT_AUTH_ONLY,
+        REFUSAL_NOT_WHITELISTED,
+        TLS_VERSIONS_REQUIRED,
+        TLS_CIPHER_ORDER,
+        TLS_ZERO_RTT,
+        TLS_COMPRESSION,
+        TLS_SECURE_RENEGOTIATION,
+        TLS_EXTENDED_MASTER_SECRET,
+        TLS_HIGHEST_VERSION,
+        TLS_DOWNGRADE_SENTINEL,
+    ] {
+        assert_eq!(
+            st(c),
+            Status::Pass,
+            "{c}: {:?}",
+            j.iter().find(|x| x.check == c).map(|x| &x.message)
+        );
+    }
+    rt.block_on(running.shutdown());
+}
+
+#[test]
+fn frontchannel_hsts_redirect_and_upstream_down() {
+    let pki = pki();
+    let (up, _) = upstream();
+    let e = pki.cat.entry("public-ov").unwrap();
+    let dead = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let conf = |upstream: u16| {
+        format!(
+        "environment = \"test\"\nstate_dir = \"{state}\"\n[frontchannel]\nlisten = \"127.0.0.1:0\"\nredirect_listen = \"127.0.0.1:0\"\n\
+         cert = \"{chain}\"\nkey = \"{key}\"\nupstream = \"http://127.0.0.1:{upstream}\"\n",
+        state = pki.dir.join("state").display(), chain = e.chain, key = e.key)
+    };
+    let rt = runtime();
+    let running = rt
+        .block_on(medmij_gateway::start(
+            check(&write_config(&pki, &conf(up))).unwrap(),
+        ))
+        .unwrap();
+    let host = &e.hostnames[0];
+    let port = running.frontchannel.unwrap().port();
+    let root = pki.dir.join("ca/public-ov-root.pem").display().to_string();
+    let resolve = format!("{host}:{port}:127.0.0.1");
+    let (code, out) = curl(&[
+        "-i",
+        "--resolve",
+        &resolve,
+        "--cacert",
+        &root,
+        &format!("https://{host}:{port}/"),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.to_ascii_lowercase()
+            .contains("strict-transport-security: max-age=31536000"),
+        "{out}"
+    );
+    let rport = running.redirect.unwrap().port();
+    let (code, out) = curl(&[
+        "-i",
+        "-H",
+        &format!("Host: {host}"),
+        &format!("http://127.0.0.1:{rport}/a?b=c"),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("HTTP/1.1 301"), "{out}");
+    assert!(
+        out.contains(&format!("location: https://{host}:{port}/a?b=c")),
+        "{out}"
+    );
+    rt.block_on(running.shutdown());
+    // The upstream down: 502 with a short body.
+    let running = rt
+        .block_on(medmij_gateway::start(
+            check(&write_config(&pki, &conf(dead))).unwrap(),
+        ))
+        .unwrap();
+    let port = running.frontchannel.unwrap().port();
+    let resolve = format!("{host}:{port}:127.0.0.1");
+    let (code, out) = curl(&[
+        "-i",
+        "--resolve",
+        &resolve,
+        "--cacert",
+        &root,
+        &format!("https://{host}:{port}/"),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with("HTTP/1.1 502") || out.starts_with("HTTP/2 502"),
+        "{out}"
+    );
+    assert!(out.contains("upstream unavailable"), "{out}");
+    rt.block_on(running.shutdown());
+}
