@@ -326,7 +326,10 @@ pub async fn start(p: Prepared) -> Result<Running, StartError> {
             "backchannel",
             l,
             Some(tls),
-            Arc::new(move |peer: Option<&[CertificateDer<'static>]>| Identity::of(peer, &store)),
+            Arc::new(move |peer: Option<&[CertificateDer<'static>]>| {
+                let recheck = peer.map(|p| Arc::new(proxy::Recheck::new(verifier.clone(), p)));
+                (Identity::of(peer, &store), recheck)
+            }),
             upstream,
             None,
             limits.clone(),
@@ -348,7 +351,7 @@ pub async fn start(p: Prepared) -> Result<Running, StartError> {
             "frontchannel",
             l,
             Some(tls),
-            Arc::new(|_: Option<&[CertificateDer<'static>]>| Identity::none()),
+            Arc::new(|_: Option<&[CertificateDer<'static>]>| (Identity::none(), None)),
             upstream,
             Some(f.hsts.clone()),
             limits.clone(),
@@ -383,7 +386,13 @@ pub async fn start(p: Prepared) -> Result<Running, StartError> {
     })
 }
 
-type IdentityFn = Arc<dyn Fn(Option<&[CertificateDer<'static>]>) -> Identity + Send + Sync>;
+/// What a listener makes of a verified peer chain: the identity headers and (backchannel) the
+/// per-request re-check.
+type IdentityFn = Arc<
+    dyn Fn(Option<&[CertificateDer<'static>]>) -> (Identity, Option<Arc<proxy::Recheck>>)
+        + Send
+        + Sync,
+>;
 
 #[allow(clippy::too_many_arguments)]
 async fn accept_loop(
@@ -468,10 +477,11 @@ async fn serve_one(
         }
     };
     let (_, conn) = stream.get_ref();
-    let id = Arc::new(identity(conn.peer_certificates()));
+    let (id, recheck) = identity(conn.peer_certificates());
+    let id = Arc::new(id);
     let sni = conn.server_name().map(str::to_owned);
     tracing::debug!(listener = name, peer = %peer, sni = ?sni, version = ?conn.protocol_version(), "handshake");
-    let svc = proxy::service(upstream, id, hsts, limits.clone());
+    let svc = proxy::service(upstream, id, recheck, hsts, limits.clone());
     let mut b = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
     b.http1()
         .timer(hyper_util::rt::TokioTimer::new())

@@ -421,3 +421,130 @@ fn frontchannel_hsts_redirect_and_upstream_down() {
     assert!(out.contains("upstream unavailable"), "{out}");
     rt.block_on(running.shutdown());
 }
+
+/// One TLS connection with the g1-pgo node certificate; `get` sends a keep-alive request and
+/// reads the answer (status, body).
+struct Node {
+    tls: rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream>,
+}
+
+impl Node {
+    fn connect(pki: &Pki, port: u16) -> Node {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+        let mut roots = rustls::RootCertStore::empty();
+        for c in CertificateDer::pem_file_iter(pki.dir.join("ca/g1-root.pem")).unwrap() {
+            roots.add(c.unwrap()).unwrap();
+        }
+        let e = pki.cat.entry("g1-pgo").unwrap();
+        let chain = CertificateDer::pem_file_iter(pki.dir.join(&e.chain))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let key = PrivateKeyDer::from_pem_file(pki.dir.join(&e.key)).unwrap();
+        let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key)
+        .unwrap();
+        let conn = rustls::ClientConnection::new(
+            Arc::new(cfg),
+            ServerName::try_from("za.zorgaanbieder.example").unwrap(),
+        )
+        .unwrap();
+        let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        Node {
+            tls: rustls::StreamOwned::new(conn, tcp),
+        }
+    }
+
+    fn get(&mut self, path: &str) -> (u16, String) {
+        write!(
+            self.tls,
+            "GET {path} HTTP/1.1\r\nHost: za.zorgaanbieder.example\r\n\r\n"
+        )
+        .unwrap();
+        let mut head = Vec::new();
+        let mut b = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            self.tls.read_exact(&mut b).unwrap();
+            head.push(b[0]);
+        }
+        let head = String::from_utf8_lossy(&head).into_owned();
+        let status = head[9..12].parse().unwrap();
+        let len: usize = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length: ")
+                    .map(|v| v.trim().parse().unwrap())
+            })
+            .unwrap_or(0);
+        let mut body = vec![0u8; len];
+        self.tls.read_exact(&mut body).unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+}
+
+/// A peer taken off the whitelist gets no further request through its open keep-alive
+/// connection once the gateway has loaded the new list (the per-request re-check).
+#[test]
+fn a_peer_taken_off_the_whitelist_is_refused_on_its_open_connection() {
+    let pki = pki();
+    let (up, _) = upstream();
+    let wl = std::fs::read_to_string(pki.dir.join("whitelist.xml")).unwrap();
+    std::fs::write(pki.dir.join("wl-live.xml"), &wl).unwrap();
+    let conf = back_config(&pki, up, "certs/g1-za/chain.pem").replace(
+        "source = \"whitelist.xml\"\nrefresh = \"15m\"",
+        "source = \"wl-live.xml\"\nrefresh = \"1s\"",
+    );
+    let rt = runtime();
+    let running = rt
+        .block_on(medmij_gateway::start(
+            check(&write_config(&pki, &conf)).unwrap(),
+        ))
+        .unwrap();
+    let port = running.backchannel.unwrap().port();
+    let mut node = Node::connect(&pki, port);
+    assert_eq!(node.get("/one").0, 200);
+    assert_eq!(node.get("/two").0, 200, "keep-alive works");
+    let pgo = pki.cat.entry("g1-pgo").unwrap().hostnames[0].clone();
+    let next = wl
+        .replace(&format!("<MedMijNode>\n            <Hostname>{pgo}</Hostname>\n        </MedMijNode>\n        "), "")
+        .replace("<Volgnummer>1</Volgnummer>", "<Volgnummer>2</Volgnummer>");
+    assert!(!next.contains(&pgo), "the test removes the node");
+    std::fs::write(pki.dir.join("wl-live.xml"), next).unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    let (status, body) = node.get("/three");
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("no longer accepted"), "{body}");
+    // And a new connection is refused in the handshake.
+    let (code, out) = curl(&[
+        "--resolve",
+        &format!("za.zorgaanbieder.example:{port}:127.0.0.1"),
+        "--cacert",
+        &pki.dir.join("ca/g1-root.pem").display().to_string(),
+        "--cert",
+        &pki.dir
+            .join(&pki.cat.entry("g1-pgo").unwrap().chain)
+            .display()
+            .to_string(),
+        "--key",
+        &pki.dir
+            .join(&pki.cat.entry("g1-pgo").unwrap().key)
+            .display()
+            .to_string(),
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        &format!("https://za.zorgaanbieder.example:{port}/"),
+    ]);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.starts_with("000"), "{out}");
+    rt.block_on(running.shutdown());
+}
