@@ -14,7 +14,7 @@ use medmij_verify::Channel;
 use rustls::pki_types::CertificateDer;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
@@ -229,6 +229,21 @@ pub fn prepare(config: Config) -> Result<Prepared, StartError> {
     })
 }
 
+/// What one listener serves with: its TLS config and what it makes of a peer. Swapped whole on
+/// reload; a connection keeps the state it was accepted with.
+struct ListenerState {
+    tls: Arc<rustls::ServerConfig>,
+    identity: IdentityFn,
+}
+
+type Slot = Arc<RwLock<Arc<ListenerState>>>;
+
+fn load(slot: &Slot) -> Arc<ListenerState> {
+    slot.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
+}
+
 /// The running gateway.
 pub struct Running {
     /// Where the backchannel listens.
@@ -237,9 +252,50 @@ pub struct Running {
     pub frontchannel: Option<SocketAddr>,
     /// Where the redirect listener listens.
     pub redirect: Option<SocketAddr>,
+    file: std::path::PathBuf,
+    listen: (Option<SocketAddr>, Option<SocketAddr>),
+    back_slot: Option<Slot>,
+    front_slot: Option<Slot>,
     stop: watch::Sender<bool>,
     tasks: JoinSet<()>,
-    _refresh: Vec<Box<dyn std::any::Any + Send>>,
+    refresh: Mutex<Vec<Box<dyn std::any::Any + Send>>>,
+    reloads: tokio::sync::Mutex<()>,
+    watched: Mutex<Vec<(std::path::PathBuf, Option<std::time::SystemTime>)>>,
+}
+
+/// The listener states and background tasks of one prepared configuration.
+struct States {
+    back: Option<Arc<ListenerState>>,
+    front: Option<Arc<ListenerState>>,
+    refresh: Vec<Box<dyn std::any::Any + Send>>,
+}
+
+fn states(p: Prepared) -> States {
+    let mut refresh: Vec<Box<dyn std::any::Any + Send>> = Vec::new();
+    let back = p.back.map(|(tls, store, verifier)| {
+        refresh.push(Box::new(medmij_verify::background::spawn(
+            verifier.revocation().clone(),
+            REVOCATION_REFRESH,
+        )));
+        if let Some(w) = &p.config.whitelist {
+            refresh.push(Box::new(store.spawn_refresh(w.refresh)));
+        }
+        let identity: IdentityFn = Arc::new(move |peer: Option<&[CertificateDer<'static>]>| {
+            let recheck = peer.map(|p| Arc::new(proxy::Recheck::new(verifier.clone(), p)));
+            (Identity::of(peer, &store), recheck)
+        });
+        Arc::new(ListenerState { tls, identity })
+    });
+    let front = p.front.map(|tls| {
+        let identity: IdentityFn =
+            Arc::new(|_: Option<&[CertificateDer<'static>]>| (Identity::none(), None));
+        Arc::new(ListenerState { tls, identity })
+    });
+    States {
+        back,
+        front,
+        refresh,
+    }
 }
 
 impl Running {
@@ -252,6 +308,107 @@ impl Running {
             self.tasks.abort_all();
         }
     }
+
+    /// Reads the configuration file again and, when everything in it is good, serves new
+    /// handshakes with the new certificates, keys, anchors, CRL files and whitelist at once;
+    /// open connections keep theirs. Anything wrong: one error, and the old state stays in force.
+    /// Listen addresses are fixed for the process (a change is refused: restart to move).
+    pub async fn reload(&self) -> Result<Vec<String>, String> {
+        let _one_at_a_time = self.reloads.lock().await;
+        // Whatever comes of it, the files as they are now are the ones judged: a bad file is
+        // said once, not every poll, and the next change is tried again.
+        {
+            let mut w = self
+                .watched
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (p, m) in w.iter_mut() {
+                *m = mtime(p);
+            }
+        }
+        let file = self.file.clone();
+        let prepared = tokio::task::spawn_blocking(move || {
+            let cfg = Config::load(&file).map_err(|e| e.to_string())?;
+            prepare(cfg).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| format!("reload task: {e}"))??;
+        let listen = (
+            prepared.config.backchannel.as_ref().map(|b| b.listen),
+            prepared.config.frontchannel.as_ref().map(|f| f.listen),
+        );
+        if listen != self.listen {
+            return Err(
+                "a listen address or listener changed: restart the gateway to apply it".into(),
+            );
+        }
+        let warnings = prepared.warnings.clone();
+        let files = watch_list(&prepared.config);
+        let new = states(prepared);
+        if let (Some(slot), Some(st)) = (&self.back_slot, new.back) {
+            *slot
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = st;
+        }
+        if let (Some(slot), Some(st)) = (&self.front_slot, new.front) {
+            *slot
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = st;
+        }
+        // The old refreshers stop when dropped; the new ones keep the new state warm.
+        *self
+            .refresh
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = new.refresh;
+        *self
+            .watched
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = files;
+        Ok(warnings)
+    }
+
+    /// Whether the configuration file or a file it names (certificates, keys, anchors, CRL
+    /// files, a whitelist file) changed since the last (re)load: polled by `gateway run` every
+    /// [`WATCH_INTERVAL`], a reload follows.
+    pub fn files_changed(&self) -> bool {
+        let w = self
+            .watched
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        w.iter().any(|(p, m)| mtime(p) != *m)
+    }
+}
+
+/// How often `gateway run` looks at the files for changes. Two seconds: a certificate renewal
+/// is served within moments, at the cost of a few `stat` calls.
+pub const WATCH_INTERVAL: Duration = Duration::from_secs(2);
+
+fn mtime(p: &std::path::Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(p).and_then(|m| m.modified()).ok()
+}
+
+fn watch_list(c: &Config) -> Vec<(std::path::PathBuf, Option<std::time::SystemTime>)> {
+    let mut files = vec![c.file.clone()];
+    if let Some(b) = &c.backchannel {
+        files.extend([b.tls.cert.clone(), b.tls.key.clone()]);
+        files.extend(b.trust_anchors.iter().cloned());
+    }
+    if let Some(f) = &c.frontchannel {
+        files.extend([f.tls.cert.clone(), f.tls.key.clone()]);
+    }
+    files.extend(c.crl_files.iter().cloned());
+    if let Some(w) = &c.whitelist {
+        if !w.source.starts_with("https://") {
+            files.push(w.source.clone().into());
+        }
+    }
+    files
+        .into_iter()
+        .map(|p| {
+            let m = mtime(&p);
+            (p, m)
+        })
+        .collect()
 }
 
 /// Counts connections per source address (the per-IP cap).
@@ -300,58 +457,57 @@ async fn bind(listener: &'static str, addr: SocketAddr) -> Result<TcpListener, S
         })
 }
 
+async fn local(
+    listener: &'static str,
+    l: &TcpListener,
+    addr: SocketAddr,
+) -> Result<SocketAddr, StartError> {
+    l.local_addr().map_err(|error| StartError::Listen {
+        listener,
+        addr,
+        error,
+    })
+}
+
 /// Opens the listeners and serves until [`Running::shutdown`].
 pub async fn start(p: Prepared) -> Result<Running, StartError> {
     let (stop, stopped) = watch::channel(false);
     let mut tasks = JoinSet::new();
-    let mut refresh: Vec<Box<dyn std::any::Any + Send>> = Vec::new();
     let limits = Arc::new(p.config.limits.clone());
-    let mut running_back = None;
-    if let (Some(b), Some((tls, store, verifier))) = (&p.config.backchannel, p.back) {
+    let config = p.config.clone();
+    for w in &p.warnings {
+        tracing::warn!("{w}");
+    }
+    let st = states(p);
+    let (mut back_addr, mut front_addr, mut redirect_addr) = (None, None, None);
+    let (mut back_slot, mut front_slot) = (None, None);
+    if let (Some(b), Some(state)) = (&config.backchannel, st.back) {
         let l = bind("backchannel", b.listen).await?;
-        running_back = Some(l.local_addr().map_err(|error| StartError::Listen {
-            listener: "backchannel",
-            addr: b.listen,
-            error,
-        })?);
-        refresh.push(Box::new(medmij_verify::background::spawn(
-            verifier.revocation().clone(),
-            REVOCATION_REFRESH,
-        )));
-        if let Some(w) = &p.config.whitelist {
-            refresh.push(Box::new(store.spawn_refresh(w.refresh)));
-        }
+        back_addr = Some(local("backchannel", &l, b.listen).await?);
+        let slot: Slot = Arc::new(RwLock::new(state));
+        back_slot = Some(slot.clone());
         let upstream = Upstream::new(&b.upstream, limits.upstream_timeout());
         tasks.spawn(accept_loop(
             "backchannel",
             l,
-            Some(tls),
-            Arc::new(move |peer: Option<&[CertificateDer<'static>]>| {
-                let recheck = peer.map(|p| Arc::new(proxy::Recheck::new(verifier.clone(), p)));
-                (Identity::of(peer, &store), recheck)
-            }),
+            slot,
             upstream,
             None,
             limits.clone(),
             stopped.clone(),
         ));
     }
-    let mut running_front = None;
-    let mut running_redirect = None;
-    if let (Some(f), Some(tls)) = (&p.config.frontchannel, p.front) {
+    if let (Some(f), Some(state)) = (&config.frontchannel, st.front) {
         let l = bind("frontchannel", f.listen).await?;
-        let addr = l.local_addr().map_err(|error| StartError::Listen {
-            listener: "frontchannel",
-            addr: f.listen,
-            error,
-        })?;
-        running_front = Some(addr);
+        let addr = local("frontchannel", &l, f.listen).await?;
+        front_addr = Some(addr);
+        let slot: Slot = Arc::new(RwLock::new(state));
+        front_slot = Some(slot.clone());
         let upstream = Upstream::new(&f.upstream, limits.upstream_timeout());
         tasks.spawn(accept_loop(
             "frontchannel",
             l,
-            Some(tls),
-            Arc::new(|_: Option<&[CertificateDer<'static>]>| (Identity::none(), None)),
+            slot,
             upstream,
             Some(f.hsts.clone()),
             limits.clone(),
@@ -359,11 +515,7 @@ pub async fn start(p: Prepared) -> Result<Running, StartError> {
         ));
         if let Some(r) = f.redirect_listen {
             let l = bind("redirect", r).await?;
-            running_redirect = Some(l.local_addr().map_err(|error| StartError::Listen {
-                listener: "redirect",
-                addr: r,
-                error,
-            })?);
+            redirect_addr = Some(local("redirect", &l, r).await?);
             tasks.spawn(proxy::redirect_loop(
                 l,
                 addr.port(),
@@ -372,17 +524,23 @@ pub async fn start(p: Prepared) -> Result<Running, StartError> {
             ));
         }
     }
-    for w in &p.warnings {
-        tracing::warn!("{w}");
-    }
-    tracing::info!(backchannel = ?running_back, frontchannel = ?running_front, redirect = ?running_redirect, "gateway listening");
+    tracing::info!(backchannel = ?back_addr, frontchannel = ?front_addr, redirect = ?redirect_addr, "gateway listening");
     Ok(Running {
-        backchannel: running_back,
-        frontchannel: running_front,
-        redirect: running_redirect,
+        backchannel: back_addr,
+        frontchannel: front_addr,
+        redirect: redirect_addr,
+        file: config.file.clone(),
+        listen: (
+            config.backchannel.as_ref().map(|b| b.listen),
+            config.frontchannel.as_ref().map(|f| f.listen),
+        ),
+        back_slot,
+        front_slot,
         stop,
         tasks,
-        _refresh: refresh,
+        refresh: Mutex::new(st.refresh),
+        reloads: tokio::sync::Mutex::new(()),
+        watched: Mutex::new(watch_list(&config)),
     })
 }
 
@@ -398,8 +556,7 @@ type IdentityFn = Arc<
 async fn accept_loop(
     name: &'static str,
     listener: TcpListener,
-    tls: Option<Arc<rustls::ServerConfig>>,
-    identity: IdentityFn,
+    slot: Slot,
     upstream: Upstream,
     hsts: Option<String>,
     limits: Arc<Limits>,
@@ -421,7 +578,7 @@ async fn accept_loop(
             },
             _ = stopped.changed() => break,
         };
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
             tracing::warn!(listener = name, peer = %peer, "connection refused: max_connections reached");
             continue;
         };
@@ -429,19 +586,15 @@ async fn accept_loop(
             tracing::warn!(listener = name, peer = %peer, "connection refused: per-IP cap reached");
             continue;
         };
-        let tls = tls.clone();
-        let identity = identity.clone();
+        let state = load(&slot);
         let upstream = upstream.clone();
         let hsts = hsts.clone();
         let limits = limits.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let _slot = slot;
+            let _permit = permit;
             let _ip = ip_guard;
-            serve_one(
-                name, tcp, peer, tls, identity, upstream, hsts, limits, watcher,
-            )
-            .await;
+            serve_one(name, tcp, peer, state, upstream, hsts, limits, watcher).await;
         });
     }
     drop(listener);
@@ -453,16 +606,14 @@ async fn serve_one(
     name: &'static str,
     tcp: TcpStream,
     peer: SocketAddr,
-    tls: Option<Arc<rustls::ServerConfig>>,
-    identity: IdentityFn,
+    state: Arc<ListenerState>,
     upstream: Upstream,
     hsts: Option<String>,
     limits: Arc<Limits>,
     watcher: hyper_util::server::graceful::Watcher,
 ) {
     let _ = tcp.set_nodelay(true);
-    let Some(cfg) = tls else { return };
-    let acceptor = tokio_rustls::TlsAcceptor::from(cfg);
+    let acceptor = tokio_rustls::TlsAcceptor::from(state.tls.clone());
     let stream = match tokio::time::timeout(limits.handshake_timeout(), acceptor.accept(tcp)).await
     {
         Ok(Ok(s)) => s,
@@ -477,7 +628,7 @@ async fn serve_one(
         }
     };
     let (_, conn) = stream.get_ref();
-    let (id, recheck) = identity(conn.peer_certificates());
+    let (id, recheck) = (state.identity)(conn.peer_certificates());
     let id = Arc::new(id);
     let sni = conn.server_name().map(str::to_owned);
     tracing::debug!(listener = name, peer = %peer, sni = ?sni, version = ?conn.protocol_version(), "handshake");

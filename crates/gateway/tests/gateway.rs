@@ -548,3 +548,117 @@ fn a_peer_taken_off_the_whitelist_is_refused_on_its_open_connection() {
     assert!(out.starts_with("000"), "{out}");
     rt.block_on(running.shutdown());
 }
+
+/// Ten reloads (a renewed certificate each time, from `pki issue`) while clients keep opening
+/// connections and sending keep-alive requests: not one request fails; a garbage certificate
+/// file is refused with the old state in force.
+#[test]
+fn hot_reload_loses_nothing_and_refuses_bad_material() {
+    use medmij_testpki::ops::{issue, IssueRequest};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let pki = pki();
+    let (up, _) = upstream();
+    let live = pki.dir.join("live");
+    std::fs::create_dir_all(&live).unwrap();
+    let za = pki.cat.entry("g1-za").unwrap();
+    std::fs::copy(pki.dir.join(&za.chain), live.join("chain.pem")).unwrap();
+    std::fs::copy(pki.dir.join(&za.key), live.join("key.pem")).unwrap();
+    let conf = back_config(&pki, up, "live/chain.pem")
+        .replace(&format!("key = \"{}\"", za.key), "key = \"live/key.pem\"");
+    let rt = runtime();
+    let running = Arc::new(
+        rt.block_on(medmij_gateway::start(
+            check(&write_config(&pki, &conf)).unwrap(),
+        ))
+        .unwrap(),
+    );
+    let port = running.backchannel.unwrap().port();
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let mut load = Vec::new();
+    for _ in 0..2 {
+        let (pki_dir, cat) = (pki.dir.clone(), pki.cat.clone());
+        let (stop, ok, failed) = (stop.clone(), ok.clone(), failed.clone());
+        load.push(std::thread::spawn(move || {
+            let p = Pki {
+                _tmp: tempfile::tempdir().unwrap(),
+                dir: pki_dir,
+                cat,
+            };
+            // Bounded: at most 400 connections of three keep-alive requests each.
+            for _ in 0..400 {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let mut n = Node::connect(&p, port);
+                    for i in 0..3 {
+                        assert_eq!(n.get(&format!("/{i}")).0, 200);
+                    }
+                }));
+                if r.is_ok() {
+                    ok.fetch_add(3, Ordering::SeqCst);
+                } else {
+                    failed.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        }));
+    }
+    let dir = medmij_testpki::store::PkiDir::new(&pki.dir);
+    for i in 0..10 {
+        std::thread::sleep(Duration::from_millis(150));
+        let issued = issue(
+            &dir,
+            &IssueRequest {
+                hierarchy: medmij_testpki::hierarchy::Hierarchy::G1,
+                role: medmij_testpki::catalogue::Role::Backchannel,
+                hostnames: vec!["za.zorgaanbieder.example".into()],
+                name: Some(format!("za-renewed-{i}")),
+                days: 30,
+                key_style: KeyStyle::Ecdsa,
+                at: time::OffsetDateTime::now_utc(),
+            },
+        )
+        .unwrap();
+        // Key first, then chain, each replaced atomically (as a deployment would).
+        for (from, to) in [(&issued.key, "key.pem"), (&issued.chain, "chain.pem")] {
+            std::fs::copy(from, live.join(format!("{to}.new"))).unwrap();
+            std::fs::rename(live.join(format!("{to}.new")), live.join(to)).unwrap();
+        }
+        let w = rt
+            .block_on(running.reload())
+            .unwrap_or_else(|e| panic!("reload {i}: {e}"));
+        assert!(w.is_empty(), "{w:?}");
+    }
+    // Garbage instead of the certificate: refused, and the last good state keeps serving.
+    std::fs::write(live.join("chain.pem"), "garbage").unwrap();
+    let e = rt.block_on(running.reload()).unwrap_err();
+    assert!(e.contains("chain.pem") && e.contains("backchannel"), "{e}");
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::SeqCst);
+    for t in load {
+        t.join().unwrap();
+    }
+    assert_eq!(
+        failed.load(Ordering::SeqCst),
+        0,
+        "{} requests went through",
+        ok.load(Ordering::SeqCst)
+    );
+    assert!(
+        ok.load(Ordering::SeqCst) >= 30,
+        "the load ran: {}",
+        ok.load(Ordering::SeqCst)
+    );
+    let mut n = Node::connect(&pki, port);
+    assert_eq!(
+        n.get("/after").0,
+        200,
+        "the last good certificate still serves"
+    );
+    drop(n);
+    match Arc::try_unwrap(running) {
+        Ok(r) => rt.block_on(r.shutdown()),
+        Err(_) => panic!("still shared"),
+    }
+}

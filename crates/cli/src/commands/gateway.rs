@@ -45,7 +45,7 @@ pub(crate) fn run(cmd: GatewayCommand) -> anyhow::Result<u8> {
             rt.block_on(async move {
                 let p = medmij_gateway::prepare(cfg)?;
                 let running = medmij_gateway::start(p).await?;
-                wait_for_stop().await;
+                serve_until_stopped(&running).await;
                 tracing::info!("stopping: draining open requests");
                 running.shutdown().await;
                 anyhow::Ok(0u8)
@@ -54,17 +54,41 @@ pub(crate) fn run(cmd: GatewayCommand) -> anyhow::Result<u8> {
     }
 }
 
-async fn wait_for_stop() {
+/// Reloads on SIGHUP and when a watched file changes; returns on SIGTERM or SIGINT.
+async fn serve_until_stopped(running: &medmij_gateway::Running) {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
     ) else {
+        tracing::error!("cannot install signal handlers; stopping on Ctrl-C only");
         let _ = tokio::signal::ctrl_c().await;
         return;
     };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+    let mut tick = tokio::time::interval(medmij_gateway::server::WATCH_INTERVAL);
+    loop {
+        let why = tokio::select! {
+            _ = term.recv() => return,
+            _ = int.recv() => return,
+            _ = hup.recv() => "SIGHUP",
+            _ = tick.tick() => {
+                if !running.files_changed() {
+                    continue;
+                }
+                "a watched file changed"
+            }
+        };
+        match running.reload().await {
+            Ok(warnings) => {
+                for w in warnings {
+                    tracing::warn!("{w}");
+                }
+                tracing::info!(trigger = why, "reloaded: new handshakes use the new state");
+            }
+            Err(e) => {
+                tracing::error!(trigger = why, error = %e, "reload refused; the old state stays in force")
+            }
+        }
     }
 }
