@@ -159,6 +159,24 @@ pub struct BackSection {
     pub upstream: Spanned<String>,
 }
 
+/// `[outbound]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutSection {
+    /// Plain-HTTP listen address: loopback only.
+    pub listen: Spanned<String>,
+    /// The node's chain (PEM) presented to peers.
+    pub cert: Spanned<String>,
+    /// Its key.
+    pub key: Spanned<String>,
+    /// Trust anchors for peer servers (default: the profile's pinned roots).
+    #[serde(default)]
+    pub trust_anchors: Vec<Spanned<String>>,
+    /// Fixed addresses, like curl --resolve: `"host:port" = "ip:port"`.
+    #[serde(default)]
+    pub resolve: std::collections::BTreeMap<String, Spanned<String>>,
+}
+
 /// `[whitelist]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -201,6 +219,7 @@ struct Raw {
     state_dir: Option<Spanned<String>>,
     frontchannel: Option<FrontSection>,
     backchannel: Option<BackSection>,
+    outbound: Option<OutSection>,
     whitelist: Option<WhitelistSection>,
     #[serde(default)]
     revocation: RevocationSection,
@@ -249,6 +268,19 @@ pub struct Back {
     pub upstream: String,
 }
 
+/// The outbound proxy, resolved.
+#[derive(Debug, Clone)]
+pub struct Out {
+    /// Loopback listen address.
+    pub listen: SocketAddr,
+    /// Certificate and key.
+    pub tls: Tls,
+    /// Anchor files.
+    pub trust_anchors: Vec<PathBuf>,
+    /// Fixed addresses: `host:port` → address.
+    pub resolve: std::collections::HashMap<String, SocketAddr>,
+}
+
 /// The whitelist, resolved.
 #[derive(Debug, Clone)]
 pub struct Whitelist {
@@ -277,6 +309,8 @@ pub struct Config {
     pub frontchannel: Option<Front>,
     /// Backchannel listener.
     pub backchannel: Option<Back>,
+    /// Outbound proxy.
+    pub outbound: Option<Out>,
     /// Whitelist.
     pub whitelist: Option<Whitelist>,
     /// CRL fail mode.
@@ -521,11 +555,42 @@ impl Config {
                 upstream: cx.upstream(&b.upstream, "backchannel.upstream")?,
             }),
         };
-        if frontchannel.is_none() && backchannel.is_none() {
+        let outbound = match &raw.outbound {
+            None => None,
+            Some(o) => {
+                let listen = cx.addr(&o.listen, "outbound.listen")?;
+                if !listen.ip().is_loopback() {
+                    return cx.err(
+                        o.listen.span(),
+                        "outbound.listen",
+                        "the outbound proxy takes plain HTTP: loopback addresses only",
+                    );
+                }
+                let mut resolve = std::collections::HashMap::new();
+                for (k, v) in &o.resolve {
+                    let a = cx.addr(v, &format!("outbound.resolve.{k:?}"))?;
+                    resolve.insert(k.to_ascii_lowercase(), a);
+                }
+                Some(Out {
+                    listen,
+                    tls: Tls {
+                        cert: cx.readable(&o.cert, "outbound.cert")?,
+                        key: cx.readable(&o.key, "outbound.key")?,
+                    },
+                    trust_anchors: o
+                        .trust_anchors
+                        .iter()
+                        .map(|a| cx.readable(a, "outbound.trust_anchors"))
+                        .collect::<Result<_, _>>()?,
+                    resolve,
+                })
+            }
+        };
+        if frontchannel.is_none() && backchannel.is_none() && outbound.is_none() {
             return cx.err(
                 0..0,
                 "(file)",
-                "no listener: add a [frontchannel] or [backchannel] section",
+                "no listener: add a [frontchannel], [backchannel] or [outbound] section",
             );
         }
         let whitelist = match &raw.whitelist {
@@ -557,11 +622,11 @@ impl Config {
                 Some(Whitelist { source, refresh })
             }
         };
-        if backchannel.is_some() && whitelist.is_none() {
+        if (backchannel.is_some() || outbound.is_some()) && whitelist.is_none() {
             return cx.err(
                 0..0,
                 "whitelist",
-                "a backchannel listener needs a [whitelist] (the primary access check)",
+                "backchannel traffic needs a [whitelist] (the primary access check)",
             );
         }
         let crl = cx.fail_mode(
@@ -603,6 +668,7 @@ impl Config {
             state_dir,
             frontchannel,
             backchannel,
+            outbound,
             whitelist,
             crl,
             ocsp,

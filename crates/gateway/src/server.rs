@@ -73,13 +73,14 @@ pub struct Prepared {
     config: Config,
     back: Option<(Arc<rustls::ServerConfig>, Arc<Store>, Arc<Verifier>)>,
     front: Option<Arc<rustls::ServerConfig>>,
+    out: Option<(Arc<rustls::ClientConfig>, Arc<Store>)>,
     /// What was said while preparing.
     pub warnings: Warnings,
 }
 
-fn anchors_of(cfg: &Config) -> Vec<std::path::PathBuf> {
-    match &cfg.backchannel {
-        Some(b) if !b.trust_anchors.is_empty() => b.trust_anchors.clone(),
+fn anchors_of(cfg: &Config, configured: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
+    match configured {
+        c if !c.is_empty() => c.to_vec(),
         _ => {
             // The profile's pinned roots as `anchors fetch --dir STATE/anchors` wrote them.
             let dir = cfg.state_dir.join("anchors");
@@ -111,10 +112,11 @@ pub fn prepare(config: Config) -> Result<Prepared, StartError> {
         error,
     })?;
     let mut warnings = Vec::new();
+    let mut shared_store: Option<Arc<Store>> = None;
     let back = match &config.backchannel {
         None => None,
         Some(b) => {
-            let anchors = anchors_of(&config);
+            let anchors = anchors_of(&config, &b.trust_anchors);
             if anchors.is_empty() {
                 return Err(StartError::Material {
                     listener: "backchannel",
@@ -221,12 +223,100 @@ pub fn prepare(config: Config) -> Result<Prepared, StartError> {
             Some(Arc::new(tls))
         }
     };
+    let out = match &config.outbound {
+        None => None,
+        Some(o) => {
+            let anchors = anchors_of(&config, &o.trust_anchors);
+            if anchors.is_empty() {
+                return Err(StartError::Material {
+                    listener: "outbound",
+                    error: material::MaterialError(
+                        "no trust anchors: set outbound.trust_anchors or run `medmij-tls anchors fetch`".into(),
+                    ),
+                });
+            }
+            let subjects = material::subjects(&anchors).map_err(|error| StartError::Material {
+                listener: "outbound",
+                error,
+            })?;
+            let m = material::load(&o.tls.cert, &o.tls.key, &subjects).map_err(|error| {
+                StartError::Material {
+                    listener: "outbound",
+                    error,
+                }
+            })?;
+            warnings.extend(m.warnings.iter().cloned());
+            let store = whitelist_store(&config, &mut warnings, &mut shared_store)?;
+            let crl_files: Vec<(String, Vec<u8>)> = config
+                .crl_files
+                .iter()
+                .filter_map(|p| std::fs::read(p).ok().map(|b| (p.display().to_string(), b)))
+                .collect();
+            // Outbound calls are made from the async runtime's blocking-free path too: decide
+            // from memory, kept warm like the listener's.
+            let verifier = Verifier::builder(&config.profile, config.environment)
+                .channel(Channel::Backchannel)
+                .trust_anchor_files(&anchors)
+                .crl_files(crl_files)
+                .crl_cache_dir(config.state_dir.join("crl-cache"))
+                .whitelist(store.clone())
+                .decide_from_memory()
+                .build()?;
+            let tls = policy
+                .backchannel_client(Arc::new(verifier), served(&m), m.key_der.clone_key())
+                .map_err(|error| StartError::Tls {
+                    listener: "outbound",
+                    error,
+                })?;
+            let mut tls = tls;
+            tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+            Some((Arc::new(tls), store))
+        }
+    };
     Ok(Prepared {
         config,
         back,
         front,
+        out,
         warnings,
     })
+}
+
+/// The one whitelist store of this configuration (shared by the backchannel and outbound).
+fn whitelist_store(
+    config: &Config,
+    warnings: &mut Warnings,
+    shared: &mut Option<Arc<Store>>,
+) -> Result<Arc<Store>, StartError> {
+    if let Some(s) = shared {
+        return Ok(s.clone());
+    }
+    let wl = config
+        .whitelist
+        .as_ref()
+        .ok_or_else(|| StartError::Whitelist("backchannel traffic needs a whitelist".into()))?;
+    let state = config.state_dir.join("whitelist-last-good.xml");
+    let store = Arc::new(Store::new(
+        Source::parse(&wl.source),
+        medmij_verify::http::HttpClient::default(),
+        Some(state),
+        false,
+    ));
+    match store.load() {
+        (Some(_), None) => {}
+        (Some(w), Some(e)) => warnings.push(format!(
+            "whitelist: {e}; using the last good copy (Volgnummer {})",
+            w.volgnummer
+        )),
+        (None, e) => {
+            return Err(StartError::Whitelist(e.map_or_else(
+                || "no whitelist could be loaded".into(),
+                |e| e.to_string(),
+            )))
+        }
+    }
+    *shared = Some(store.clone());
+    Ok(store)
 }
 
 /// What one listener serves with: its TLS config and what it makes of a peer. Swapped whole on
@@ -252,6 +342,10 @@ pub struct Running {
     pub frontchannel: Option<SocketAddr>,
     /// Where the redirect listener listens.
     pub redirect: Option<SocketAddr>,
+    /// Where the outbound proxy listens.
+    pub outbound: Option<SocketAddr>,
+    /// The outbound proxy (its pool), while running.
+    pub outbound_proxy: Option<Arc<crate::outbound::Outbound>>,
     file: std::path::PathBuf,
     listen: (Option<SocketAddr>, Option<SocketAddr>),
     back_slot: Option<Slot>,
@@ -478,6 +572,7 @@ pub async fn start(p: Prepared) -> Result<Running, StartError> {
     for w in &p.warnings {
         tracing::warn!("{w}");
     }
+    let out_state = p.out.clone();
     let st = states(p);
     let (mut back_addr, mut front_addr, mut redirect_addr) = (None, None, None);
     let (mut back_slot, mut front_slot) = (None, None);
@@ -524,11 +619,26 @@ pub async fn start(p: Prepared) -> Result<Running, StartError> {
             ));
         }
     }
-    tracing::info!(backchannel = ?back_addr, frontchannel = ?front_addr, redirect = ?redirect_addr, "gateway listening");
+    let (mut out_addr, mut out_proxy) = (None, None);
+    if let (Some(o), Some((tls, store))) = (&config.outbound, out_state) {
+        let l = bind("outbound", o.listen).await?;
+        out_addr = Some(local("outbound", &l, o.listen).await?);
+        let proxy = Arc::new(crate::outbound::Outbound::new(
+            tls,
+            store,
+            o.resolve.clone(),
+            limits.clone(),
+        ));
+        out_proxy = Some(proxy.clone());
+        tasks.spawn(crate::outbound::serve(l, proxy, stopped.clone()));
+    }
+    tracing::info!(backchannel = ?back_addr, frontchannel = ?front_addr, redirect = ?redirect_addr, outbound = ?out_addr, "gateway listening");
     Ok(Running {
         backchannel: back_addr,
         frontchannel: front_addr,
         redirect: redirect_addr,
+        outbound: out_addr,
+        outbound_proxy: out_proxy,
         file: config.file.clone(),
         listen: (
             config.backchannel.as_ref().map(|b| b.listen),

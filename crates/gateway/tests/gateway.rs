@@ -662,3 +662,78 @@ fn hot_reload_loses_nothing_and_refuses_bad_material() {
         Err(_) => panic!("still shared"),
     }
 }
+
+/// Two gateways: the application behind B calls http://za.zorgaanbieder.example/ through B's
+/// outbound proxy; B makes it mutual TLS with A's backchannel (whitelist, hostname, verifier
+/// both ways), pools the connection, and refuses a host that is not on the whitelist.
+#[test]
+fn outbound_proxy_makes_the_call_compliant_and_pools() {
+    let pki = pki();
+    let (up, seen) = upstream();
+    let rt = runtime();
+    let a = rt
+        .block_on(medmij_gateway::start(
+            check(&write_config(
+                &pki,
+                &back_config(&pki, up, "certs/g1-za/chain.pem"),
+            ))
+            .unwrap(),
+        ))
+        .unwrap();
+    let a_port = a.backchannel.unwrap().port();
+    let pgo = pki.cat.entry("g1-pgo").unwrap();
+    let b_conf = format!(
+        "environment = \"test\"\nstate_dir = \"{state}\"\n[outbound]\nlisten = \"127.0.0.1:0\"\ncert = \"{chain}\"\nkey = \"{key}\"\n\
+         trust_anchors = [\"ca/g1-root.pem\"]\n[outbound.resolve]\n\"za.zorgaanbieder.example:443\" = \"127.0.0.1:{a_port}\"\n\
+         \"pgo.pgo-leverancier.example:443\" = \"127.0.0.1:{a_port}\"\n\
+         [whitelist]\nsource = \"whitelist.xml\"\n[revocation]\ncrl_files = [{crls}]\n",
+        state = pki.dir.join("state-b").display(), chain = pgo.chain, key = pgo.key, crls = crl_list(&pki));
+    let bpath = pki.dir.join("gateway-b.toml");
+    std::fs::write(&bpath, b_conf).unwrap();
+    let b = rt
+        .block_on(medmij_gateway::start(check(&bpath).unwrap()))
+        .unwrap();
+    let proxy = format!("http://127.0.0.1:{}", b.outbound.unwrap().port());
+    let (code, out) = curl(&[
+        "-x",
+        &proxy,
+        "-w",
+        "%{http_code}\n",
+        "-o",
+        "/dev/null",
+        "http://za.zorgaanbieder.example/fhir/metadata",
+        "-o",
+        "/dev/null",
+        "http://za.zorgaanbieder.example/fhir/Patient",
+    ]);
+    assert_eq!((code, out.as_str()), (0, "200\n200\n"), "{out}");
+    let head = seen.lock().unwrap().last().cloned().unwrap();
+    assert!(head.starts_with("GET /fhir/Patient HTTP/1.1"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains(&format!("x-medmij-peer-host: {}", pgo.hostnames[0])),
+        "A saw B's node certificate: {head}"
+    );
+    assert_eq!(
+        b.outbound_proxy.as_ref().unwrap().connections_opened(),
+        1,
+        "the second request reused the TLS connection"
+    );
+    // Not on the whitelist: 403 with the reason, no connection attempted.
+    let (code, out) = curl(&["-x", &proxy, "-i", "http://evil.example/"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with("HTTP/1.1 403") && out.contains("not on the MedMij whitelist"),
+        "{out}"
+    );
+    // On the whitelist, but the server there is not that host (A serves za's certificate): the
+    // verifier refuses the handshake, the application gets a 502 saying so.
+    let (code, out) = curl(&["-x", &proxy, "-i", "http://pgo.pgo-leverancier.example/"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with("HTTP/1.1 502") && out.contains("TLS with pgo.pgo-leverancier.example"),
+        "{out}"
+    );
+    rt.block_on(b.shutdown());
+    rt.block_on(a.shutdown());
+}
