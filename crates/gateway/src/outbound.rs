@@ -31,12 +31,15 @@ pub const POOL_PER_HOST: usize = 32;
 /// revocation budget per certificate.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Idle HTTP/1.1 senders per (host, TLS port).
+type Pool = HashMap<(String, u16), Vec<SendRequest<Body>>>;
+
 /// Everything the outbound proxy needs.
 pub struct Outbound {
     tls: tokio_rustls::TlsConnector,
     store: Arc<Store>,
     resolve: HashMap<String, SocketAddr>,
-    pool: Mutex<HashMap<(String, u16), Vec<SendRequest<Body>>>>,
+    pool: Mutex<Pool>,
     opened: std::sync::atomic::AtomicU64,
     limits: Arc<Limits>,
 }
