@@ -177,6 +177,14 @@ pub struct OutSection {
     pub resolve: std::collections::BTreeMap<String, Spanned<String>>,
 }
 
+/// `[metrics]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSection {
+    /// `/metrics`, `/healthz`, `/readyz` (plain HTTP; keep it on loopback or a management net).
+    pub listen: Spanned<String>,
+}
+
 /// `[whitelist]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -221,6 +229,7 @@ struct Raw {
     backchannel: Option<BackSection>,
     outbound: Option<OutSection>,
     whitelist: Option<WhitelistSection>,
+    metrics: Option<MetricsSection>,
     #[serde(default)]
     revocation: RevocationSection,
     #[serde(default)]
@@ -311,6 +320,8 @@ pub struct Config {
     pub backchannel: Option<Back>,
     /// Outbound proxy.
     pub outbound: Option<Out>,
+    /// Metrics listener.
+    pub metrics: Option<SocketAddr>,
     /// Whitelist.
     pub whitelist: Option<Whitelist>,
     /// CRL fail mode.
@@ -669,6 +680,10 @@ impl Config {
             frontchannel,
             backchannel,
             outbound,
+            metrics: match &raw.metrics {
+                Some(m) => Some(cx.addr(&m.listen, "metrics.listen")?),
+                None => None,
+            },
             whitelist,
             crl,
             ocsp,

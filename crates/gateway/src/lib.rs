@@ -14,6 +14,7 @@
 
 pub mod config;
 pub mod material;
+pub mod metrics;
 pub mod outbound;
 pub mod proxy;
 pub mod server;

@@ -206,6 +206,7 @@ fn short(status: StatusCode, text: &'static str) -> Response<Body> {
 
 /// The proxy service of one connection.
 pub fn service(
+    listener: &'static str,
     upstream: Upstream,
     id: Arc<Identity>,
     recheck: Option<Arc<Recheck>>,
@@ -237,7 +238,17 @@ pub fn service(
                     return Ok(resp);
                 }
             }
+            let started = std::time::Instant::now();
             let mut resp = forward(req, &upstream, &id, max_body).await;
+            metrics::histogram!("medmij_gateway_upstream_seconds", "listener" => listener)
+                .record(started.elapsed().as_secs_f64());
+            let status = resp.status().as_u16().to_string();
+            metrics::counter!("medmij_gateway_requests_total", "listener" => listener, "status" => status).increment(1);
+            match resp.status() {
+                StatusCode::BAD_GATEWAY => metrics::counter!("medmij_gateway_upstream_errors_total", "listener" => listener, "kind" => "unavailable").increment(1),
+                StatusCode::GATEWAY_TIMEOUT => metrics::counter!("medmij_gateway_upstream_errors_total", "listener" => listener, "kind" => "timeout").increment(1),
+                _ => {}
+            }
             if let Some(h) = hsts {
                 resp.headers_mut().insert("strict-transport-security", h);
             }

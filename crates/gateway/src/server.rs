@@ -346,6 +346,9 @@ pub struct Running {
     pub outbound: Option<SocketAddr>,
     /// The outbound proxy (its pool), while running.
     pub outbound_proxy: Option<Arc<crate::outbound::Outbound>>,
+    /// Where `/metrics`, `/healthz`, `/readyz` are served.
+    pub metrics: Option<SocketAddr>,
+    live: Arc<crate::metrics::Live>,
     file: std::path::PathBuf,
     listen: (Option<SocketAddr>, Option<SocketAddr>),
     back_slot: Option<Slot>,
@@ -362,11 +365,17 @@ struct States {
     back: Option<Arc<ListenerState>>,
     front: Option<Arc<ListenerState>>,
     refresh: Vec<Box<dyn std::any::Any + Send>>,
+    store: Option<Arc<Store>>,
+    engines: Vec<Arc<medmij_verify::revocation::Engine>>,
 }
 
 fn states(p: Prepared) -> States {
     let mut refresh: Vec<Box<dyn std::any::Any + Send>> = Vec::new();
+    let mut engines = Vec::new();
+    let mut live_store = p.out.as_ref().map(|(_, s)| s.clone());
     let back = p.back.map(|(tls, store, verifier)| {
+        engines.push(verifier.revocation().clone());
+        live_store = Some(store.clone());
         refresh.push(Box::new(medmij_verify::background::spawn(
             verifier.revocation().clone(),
             REVOCATION_REFRESH,
@@ -389,6 +398,8 @@ fn states(p: Prepared) -> States {
         back,
         front,
         refresh,
+        store: live_store,
+        engines,
     }
 }
 
@@ -408,6 +419,13 @@ impl Running {
     /// open connections keep theirs. Anything wrong: one error, and the old state stays in force.
     /// Listen addresses are fixed for the process (a change is refused: restart to move).
     pub async fn reload(&self) -> Result<Vec<String>, String> {
+        let r = self.reload_inner().await;
+        let result = if r.is_ok() { "ok" } else { "refused" };
+        metrics::counter!("medmij_gateway_reloads_total", "result" => result).increment(1);
+        r
+    }
+
+    async fn reload_inner(&self) -> Result<Vec<String>, String> {
         let _one_at_a_time = self.reloads.lock().await;
         // Whatever comes of it, the files as they are now are the ones judged: a bad file is
         // said once, not every poll, and the next change is tried again.
@@ -458,6 +476,16 @@ impl Running {
             .watched
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = files;
+        *self
+            .live
+            .whitelist
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = new.store;
+        *self
+            .live
+            .engines
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = new.engines;
         Ok(warnings)
     }
 
@@ -503,6 +531,19 @@ fn watch_list(c: &Config) -> Vec<(std::path::PathBuf, Option<std::time::SystemTi
             (p, m)
         })
         .collect()
+}
+
+/// A short label for why a handshake failed (the rustls error kind).
+fn refusal_class(e: &std::io::Error) -> String {
+    match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        Some(rustls::Error::InvalidCertificate(c)) => format!("certificate:{c:?}").to_lowercase(),
+        Some(rustls::Error::NoCertificatesPresented) => "no-client-certificate".into(),
+        Some(rustls::Error::PeerIncompatible(_)) => "incompatible".into(),
+        Some(rustls::Error::AlertReceived(a)) => format!("alert:{a:?}").to_lowercase(),
+        Some(rustls::Error::InvalidMessage(_)) => "invalid-message".into(),
+        Some(_) => "tls-error".into(),
+        None => "io".into(),
+    }
 }
 
 /// Counts connections per source address (the per-IP cap).
@@ -632,13 +673,32 @@ pub async fn start(p: Prepared) -> Result<Running, StartError> {
         out_proxy = Some(proxy.clone());
         tasks.spawn(crate::outbound::serve(l, proxy, stopped.clone()));
     }
-    tracing::info!(backchannel = ?back_addr, frontchannel = ?front_addr, redirect = ?redirect_addr, outbound = ?out_addr, "gateway listening");
+    let live = Arc::new(crate::metrics::Live::default());
+    *live
+        .whitelist
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = st.store.clone();
+    *live
+        .engines
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = st.engines.clone();
+    let mut metrics_addr = None;
+    if let Some(m) = config.metrics {
+        let _ = crate::metrics::handle();
+        let l = bind("metrics", m).await?;
+        metrics_addr = Some(local("metrics", &l, m).await?);
+        tasks.spawn(crate::metrics::serve(l, live.clone(), stopped.clone()));
+    }
+    live.ready.store(true, std::sync::atomic::Ordering::SeqCst);
+    tracing::info!(backchannel = ?back_addr, frontchannel = ?front_addr, redirect = ?redirect_addr, outbound = ?out_addr, metrics = ?metrics_addr, "gateway listening");
     Ok(Running {
         backchannel: back_addr,
         frontchannel: front_addr,
         redirect: redirect_addr,
         outbound: out_addr,
         outbound_proxy: out_proxy,
+        metrics: metrics_addr,
+        live,
         file: config.file.clone(),
         listen: (
             config.backchannel.as_ref().map(|b| b.listen),
@@ -729,10 +789,13 @@ async fn serve_one(
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
             // The verifier's refusal went to the peer as its alert; one line here.
-            tracing::warn!(listener = name, peer = %peer, error = %e, "handshake refused");
+            let class = refusal_class(&e);
+            metrics::counter!("medmij_gateway_handshakes_total", "listener" => name, "result" => class.clone(), "version" => "-", "suite" => "-").increment(1);
+            tracing::warn!(listener = name, peer = %peer, reason = %class, error = %e, "handshake refused");
             return;
         }
         Err(_) => {
+            metrics::counter!("medmij_gateway_handshakes_total", "listener" => name, "result" => "timeout", "version" => "-", "suite" => "-").increment(1);
             tracing::warn!(listener = name, peer = %peer, "handshake timeout");
             return;
         }
@@ -740,9 +803,21 @@ async fn serve_one(
     let (_, conn) = stream.get_ref();
     let (id, recheck) = (state.identity)(conn.peer_certificates());
     let id = Arc::new(id);
+    let version = conn
+        .protocol_version()
+        .map(|v| medmij_core::wire::ProtocolVersion(u16::from(v)).to_string())
+        .unwrap_or_else(|| "-".into());
+    let suite = conn
+        .negotiated_cipher_suite()
+        .map(|c| medmij_core::wire::CipherSuite(u16::from(c.suite())).to_string())
+        .unwrap_or_else(|| "-".into());
+    metrics::counter!("medmij_gateway_handshakes_total", "listener" => name, "result" => "ok", "version" => version.clone(), "suite" => suite).increment(1);
+    if let Some(h) = &id.host {
+        metrics::counter!("medmij_gateway_peer_tls_version_total", "peer_host" => h.clone(), "version" => version).increment(1);
+    }
     let sni = conn.server_name().map(str::to_owned);
     tracing::debug!(listener = name, peer = %peer, sni = ?sni, version = ?conn.protocol_version(), "handshake");
-    let svc = proxy::service(upstream, id, recheck, hsts, limits.clone());
+    let svc = proxy::service(name, upstream, id, recheck, hsts, limits.clone());
     let mut b = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
     b.http1()
         .timer(hyper_util::rt::TokioTimer::new())

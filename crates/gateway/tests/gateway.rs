@@ -216,7 +216,13 @@ fn curl(args: &[&str]) -> (i32, String) {
 fn backchannel_mtls_identity_refusals_and_the_scanner() {
     let pki = pki();
     let (up, seen) = upstream();
-    let cfg = write_config(&pki, &back_config(&pki, up, "certs/g1-za/chain.pem"));
+    let cfg = write_config(
+        &pki,
+        &format!(
+            "{}[metrics]\nlisten = \"127.0.0.1:0\"\n",
+            back_config(&pki, up, "certs/g1-za/chain.pem")
+        ),
+    );
     let rt = runtime();
     let p = check(&cfg).unwrap();
     let running = rt.block_on(medmij_gateway::start(p)).unwrap();
@@ -314,6 +320,30 @@ fn backchannel_mtls_identity_refusals_and_the_scanner() {
         linter: None,
     };
     let j = medmij_scan::judge::endpoint(&ctx, "gateway", &f);
+    // The metrics: handshakes by result and version, the peer's negotiated version, requests.
+    let m = running.metrics.unwrap();
+    let (code, metrics) = curl(&[&format!("http://{m}/metrics")]);
+    assert_eq!(code, 0, "{metrics}");
+    for want in [
+        "medmij_gateway_handshakes_total{listener=\"backchannel\",result=\"ok\",version=\"TLSv1.3\"",
+        &format!("medmij_gateway_peer_tls_version_total{{peer_host=\"{host}\",version=\"TLSv1.3\"}}"),
+        "medmij_gateway_requests_total{listener=\"backchannel\",status=\"200\"}",
+        "medmij_gateway_whitelist_volgnummer 1",
+        "result=\"no-client-certificate\"",
+    ] {
+        assert!(metrics.contains(want), "{want} not in\n{metrics}");
+    }
+    assert!(
+        metrics.lines().any(|l| l.starts_with(
+            "medmij_gateway_handshakes_total{listener=\"backchannel\",result=\"certificate:"
+        )),
+        "{metrics}"
+    );
+    assert_eq!(
+        curl(&[&format!("http://{m}/readyz")]),
+        (0, "ready\n".into())
+    );
+    assert_eq!(curl(&[&format!("http://{m}/healthz")]), (0, "ok\n".into()));
     let st = |c: &str| j.iter().find(|x| x.check == c).unwrap().status;
     for c in [
         TLS_CLIENT_CERTIFICATE,

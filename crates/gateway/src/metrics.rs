@@ -1,0 +1,132 @@
+//! Observability: Prometheus text at `/metrics` (the `metrics` crate with its Prometheus
+//! exporter, not hand-formatted), `/healthz` (the process serves) and `/readyz` (every
+//! listener's material and the whitelist are loaded) on the metrics listener.
+//!
+//! Series: `medmij_gateway_handshakes_total{listener,result,version,suite}` (result `ok` or the
+//! refusal class), `medmij_gateway_peer_tls_version_total{peer_host,version}` (per whitelisted
+//! peer: the data for the TLS 1.2 phase-out), `medmij_gateway_requests_total{listener,status}`,
+//! `medmij_gateway_upstream_errors_total{listener,kind}`, `medmij_gateway_upstream_seconds`
+//! (histogram), `medmij_gateway_whitelist_volgnummer`, `medmij_gateway_revocation_events_total
+//! {event}` (the engine's counters: cache hits, fetches, failures), `medmij_gateway_reloads_total
+//! {result}`.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Request, Response, StatusCode};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// The process-wide recorder (installed once; several gateways in one process share it).
+pub fn handle() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
+        .as_ref()
+}
+
+/// What the scrape reads from the live state.
+#[derive(Default)]
+pub struct Live {
+    /// Set when every listener is up.
+    pub ready: AtomicBool,
+    /// The whitelist store (Volgnummer).
+    pub whitelist: Mutex<Option<Arc<medmij_verify::whitelist::Store>>>,
+    /// The revocation engines (their counters).
+    pub engines: Mutex<Vec<Arc<medmij_verify::revocation::Engine>>>,
+}
+
+fn snapshot_gauges(live: &Live) {
+    if let Some(w) = live
+        .whitelist
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .as_ref()
+        .and_then(|s| s.current())
+    {
+        metrics::gauge!("medmij_gateway_whitelist_volgnummer").set(w.volgnummer as f64);
+    }
+    let engines = live
+        .engines
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut total: std::collections::BTreeMap<String, u64> = Default::default();
+    for e in engines.iter() {
+        for (k, v) in e.counters().snapshot() {
+            *total.entry(k).or_default() += v;
+        }
+    }
+    for (k, v) in total {
+        metrics::gauge!("medmij_gateway_revocation_events_total", "event" => k).set(v as f64);
+    }
+}
+
+fn text(status: StatusCode, body: String, kind: &'static str) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    if let Ok(v) = hyper::header::HeaderValue::from_str(kind) {
+        r.headers_mut().insert("content-type", v);
+    }
+    r
+}
+
+/// Serves `/metrics`, `/healthz`, `/readyz` until stopped.
+pub async fn serve(listener: TcpListener, live: Arc<Live>, mut stopped: watch::Receiver<bool>) {
+    loop {
+        let (tcp, _) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(_) => { tokio::time::sleep(Duration::from_millis(50)).await; continue; }
+            },
+            _ = stopped.changed() => break,
+        };
+        let live = live.clone();
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                let live = live.clone();
+                async move {
+                    let r = match req.uri().path() {
+                        "/metrics" => {
+                            snapshot_gauges(&live);
+                            match handle() {
+                                Some(h) => {
+                                    text(StatusCode::OK, h.render(), "text/plain; version=0.0.4")
+                                }
+                                None => text(
+                                    StatusCode::SERVICE_UNAVAILABLE,
+                                    "no metrics recorder\n".into(),
+                                    "text/plain",
+                                ),
+                            }
+                        }
+                        "/healthz" => text(StatusCode::OK, "ok\n".into(), "text/plain"),
+                        "/readyz" if live.ready.load(Ordering::SeqCst) => {
+                            text(StatusCode::OK, "ready\n".into(), "text/plain")
+                        }
+                        "/readyz" => text(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "not ready\n".into(),
+                            "text/plain",
+                        ),
+                        _ => text(
+                            StatusCode::NOT_FOUND,
+                            "/metrics, /healthz, /readyz\n".into(),
+                            "text/plain",
+                        ),
+                    };
+                    Ok::<_, Infallible>(r)
+                }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(10))
+                .serve_connection(hyper_util::rt::TokioIo::new(tcp), svc)
+                .await;
+        });
+    }
+}
