@@ -767,3 +767,81 @@ fn outbound_proxy_makes_the_call_compliant_and_pools() {
     rt.block_on(b.shutdown());
     rt.block_on(a.shutdown());
 }
+
+/// Hostile and broken clients: 1,000 idle half-open connections, garbage instead of a
+/// ClientHello, a TLS 1.1-only client. Each is cut off (handshake timeout, alert, close); a
+/// valid node keeps getting through meanwhile, and nothing panics.
+#[test]
+fn hostile_clients_are_cut_off_and_valid_nodes_keep_going() {
+    // Both ends of 1,000 connections live in this process: make room for the descriptors.
+    let pid = std::process::id().to_string();
+    let _ = Command::new("prlimit")
+        .args(["--pid", &pid, "--nofile=8192:"])
+        .status();
+    let pki = pki();
+    let (up, _) = upstream();
+    let conf = back_config(&pki, up, "certs/g1-za/chain.pem")
+        + "[limits]\nhandshake_timeout_secs = 2\nper_ip = 2000\n";
+    let rt = runtime();
+    let running = rt
+        .block_on(medmij_gateway::start(
+            check(&write_config(&pki, &conf)).unwrap(),
+        ))
+        .unwrap();
+    let port = running.backchannel.unwrap().port();
+    let idle: Vec<std::net::TcpStream> = (0..1000)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    let mut node = Node::connect(&pki, port);
+    assert_eq!(node.get("/while-1000-idle").0, 200);
+    // Garbage instead of a ClientHello: an alert or a close, at once.
+    let mut g = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    g.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    g.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut buf = [0u8; 64];
+    let n = g.read(&mut buf).unwrap_or(0);
+    assert!(
+        n == 0 || buf[0] == 21,
+        "an alert record or nothing: {:?}",
+        &buf[..n]
+    );
+    // A client that offers only TLS 1.1: refused in the handshake.
+    let o = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-tls1_1",
+            "-cipher",
+            "DEFAULT:@SECLEVEL=0",
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("openssl is required: run scripts/test");
+    assert!(
+        !o.status.success(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    // The idle ones are closed after the handshake timeout; the node's connection is not.
+    std::thread::sleep(Duration::from_millis(2800));
+    let mut closed = 0;
+    for mut s in idle {
+        s.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        match s.read(&mut buf) {
+            Ok(0) => closed += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => closed += 1,
+            other => {
+                panic!("an idle connection is still open after the handshake timeout: {other:?}")
+            }
+        }
+    }
+    assert_eq!(closed, 1000);
+    assert_eq!(
+        node.get("/after").0,
+        200,
+        "the valid node's keep-alive connection survived"
+    );
+    rt.block_on(running.shutdown());
+}
