@@ -106,11 +106,18 @@ impl Identity {
 /// verifier's current state (whitelist, CRLs and OCSP answers in memory; no network I/O), so a
 /// peer revoked or taken off the whitelist gets no further request through a keep-alive or
 /// HTTP/2 connection (the backchannel never resumes TLS sessions, so a new connection is a new
-/// handshake). About one verification per request (tens of microseconds, `scripts/bench`).
+/// handshake). At most one verification per [`RECHECK_INTERVAL`] per connection.
 pub struct Recheck {
     verifier: Arc<medmij_verify::Verifier>,
     chain: Vec<CertificateDer<'static>>,
+    last_ok: std::sync::Mutex<Option<std::time::Instant>>,
 }
+
+/// How long an accepted re-check stands for the next requests of the same connection. One
+/// second: a peer revoked or delisted is cut off within a second of the gateway loading the new
+/// state, and a busy keep-alive connection pays one verification per second, not per request
+/// (`scripts/bench-gateway`: per request it cost half the request rate).
+pub const RECHECK_INTERVAL: Duration = Duration::from_secs(1);
 
 impl Recheck {
     /// For a verified peer chain.
@@ -121,11 +128,21 @@ impl Recheck {
         Recheck {
             verifier,
             chain: chain.to_vec(),
+            last_ok: std::sync::Mutex::new(Some(std::time::Instant::now())),
         }
     }
 
     /// `Err(why)` when the chain is no longer accepted.
     fn still_accepted(&self) -> Result<(), String> {
+        {
+            let last = self
+                .last_ok
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if last.is_some_and(|t| t.elapsed() < RECHECK_INTERVAL) {
+                return Ok(());
+            }
+        }
         let Some((leaf, rest)) = self.chain.split_first() else {
             return Err("no peer certificate".into());
         };
@@ -139,6 +156,11 @@ impl Recheck {
             now,
         );
         if v.accepted {
+            *self
+                .last_ok
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                Some(std::time::Instant::now());
             return Ok(());
         }
         Err(v
