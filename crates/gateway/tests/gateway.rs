@@ -460,13 +460,17 @@ struct Node {
 
 impl Node {
     fn connect(pki: &Pki, port: u16) -> Node {
+        Node::connect_as(pki, port, "g1-pgo")
+    }
+
+    fn connect_as(pki: &Pki, port: u16, id: &str) -> Node {
         use rustls::pki_types::pem::PemObject;
         use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
         let mut roots = rustls::RootCertStore::empty();
         for c in CertificateDer::pem_file_iter(pki.dir.join("ca/g1-root.pem")).unwrap() {
             roots.add(c.unwrap()).unwrap();
         }
-        let e = pki.cat.entry("g1-pgo").unwrap();
+        let e = pki.cat.entry(id).unwrap();
         let chain = CertificateDer::pem_file_iter(pki.dir.join(&e.chain))
             .unwrap()
             .collect::<Result<Vec<_>, _>>()
@@ -842,6 +846,81 @@ fn hostile_clients_are_cut_off_and_valid_nodes_keep_going() {
         node.get("/after").0,
         200,
         "the valid node's keep-alive connection survived"
+    );
+    rt.block_on(running.shutdown());
+}
+
+/// Revocation never stalls the handshake path: with every CRL distribution point stalled (a
+/// server that accepts and never answers), handshakes of a peer whose status is in memory keep
+/// completing (p99 well under 100 ms), and a peer whose issuer's CRL is not known yet is decided
+/// at once by the fail mode (CRL hard-fail: refused with an alert) instead of waiting.
+#[test]
+fn a_stalled_crl_server_does_not_stall_handshakes() {
+    let stalled = TcpListener::bind("127.0.0.1:0").unwrap();
+    let sport = stalled.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in stalled.incoming().flatten() {
+            held.push(s); // accept, never answer
+        }
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pki");
+    let opts = InitOptions {
+        key_style: KeyStyle::Ecdsa,
+        base_url: format!("http://127.0.0.1:{sport}"),
+        ..Default::default()
+    };
+    let cat = init(&dir, &opts).unwrap();
+    let pki = Pki {
+        _tmp: tmp,
+        dir,
+        cat,
+    };
+    let (up, _) = upstream();
+    // Only the G1 CRLs are at hand (files); G4's would have to come from the stalled server.
+    let g1_crls: Vec<String> = ["g1-root", "g1-domain", "g1-tsp"]
+        .iter()
+        .map(|c| format!("\"{}\"", pki.dir.join(format!("crl/{c}.crl")).display()))
+        .collect();
+    let conf = back_config(&pki, up, "certs/g1-za/chain.pem").replace(
+        &format!("crl_files = [{}]", crl_list(&pki)),
+        &format!("crl_files = [{}]", g1_crls.join(", ")),
+    );
+    let rt = runtime();
+    let running = rt
+        .block_on(medmij_gateway::start(
+            check(&write_config(&pki, &conf)).unwrap(),
+        ))
+        .unwrap();
+    let port = running.backchannel.unwrap().port();
+    let mut times = Vec::new();
+    for i in 0..40 {
+        let t = std::time::Instant::now();
+        let mut n = Node::connect(&pki, port);
+        assert_eq!(n.get(&format!("/{i}")).0, 200);
+        times.push(t.elapsed());
+    }
+    times.sort();
+    let p99 = times[times.len() * 99 / 100];
+    assert!(
+        p99 < Duration::from_millis(100),
+        "p99 {p99:?} with the CRL server stalled"
+    );
+    // The G4 node: its CRL is not in memory; decided at once, not after the fetch deadline.
+    let t = std::time::Instant::now();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut n = Node::connect_as(&pki, port, "g4-pgo");
+        n.get("/g4")
+    }));
+    let took = t.elapsed();
+    assert!(
+        r.is_err(),
+        "hard-fail: no CRL for the G4 issuer yet, so refused"
+    );
+    assert!(
+        took < Duration::from_secs(2),
+        "decided from memory, not after a fetch: {took:?}"
     );
     rt.block_on(running.shutdown());
 }
