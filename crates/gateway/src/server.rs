@@ -65,6 +65,37 @@ pub enum StartError {
     },
 }
 
+/// A background task that stops when dropped.
+pub struct Task(pub(crate) tokio::task::JoinHandle<()>);
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A listener's stapled certificate: the resolver serving it and the chain to ask about.
+type Stapler = (
+    Arc<crate::stapling::StapledResolver>,
+    Vec<CertificateDer<'static>>,
+    &'static str,
+);
+
+/// Serves `m` with OCSP stapling when its leaf names a responder.
+fn stapled(
+    tls: &mut rustls::ServerConfig,
+    m: &Material,
+    listener: &'static str,
+    staplers: &mut Vec<Stapler>,
+) {
+    let chain = served(m);
+    if chain.first().and_then(crate::stapling::responder).is_some() {
+        let r = crate::stapling::StapledResolver::new(m.key.clone());
+        tls.cert_resolver = r.clone();
+        staplers.push((r, chain, listener));
+    }
+}
+
 /// What a start found to warn about (a root dropped from a chain).
 pub type Warnings = Vec<String>;
 
@@ -74,6 +105,7 @@ pub struct Prepared {
     back: Option<(Arc<rustls::ServerConfig>, Arc<Store>, Arc<Verifier>)>,
     front: Option<Arc<rustls::ServerConfig>>,
     out: Option<(Arc<rustls::ClientConfig>, Arc<Store>)>,
+    staplers: Vec<Stapler>,
     /// What was said while preparing.
     pub warnings: Warnings,
 }
@@ -113,6 +145,7 @@ pub fn prepare(config: Config) -> Result<Prepared, StartError> {
     })?;
     let mut warnings = Vec::new();
     let mut shared_store: Option<Arc<Store>> = None;
+    let mut staplers = Vec::new();
     let back = match &config.backchannel {
         None => None,
         Some(b) => {
@@ -190,6 +223,7 @@ pub fn prepare(config: Config) -> Result<Prepared, StartError> {
                     error,
                 })?;
             tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+            stapled(&mut tls, &m, "backchannel", &mut staplers);
             Some((Arc::new(tls), store, verifier))
         }
     };
@@ -220,6 +254,7 @@ pub fn prepare(config: Config) -> Result<Prepared, StartError> {
                     error,
                 })?;
             tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+            stapled(&mut tls, &m, "frontchannel", &mut staplers);
             Some(Arc::new(tls))
         }
     };
@@ -278,6 +313,7 @@ pub fn prepare(config: Config) -> Result<Prepared, StartError> {
         back,
         front,
         out,
+        staplers,
         warnings,
     })
 }
@@ -371,6 +407,9 @@ struct States {
 
 fn states(p: Prepared) -> States {
     let mut refresh: Vec<Box<dyn std::any::Any + Send>> = Vec::new();
+    for (resolver, chain, listener) in p.staplers {
+        refresh.push(Box::new(crate::stapling::spawn(resolver, chain, listener)));
+    }
     let mut engines = Vec::new();
     let mut live_store = p.out.as_ref().map(|(_, s)| s.clone());
     let back = p.back.map(|(tls, store, verifier)| {

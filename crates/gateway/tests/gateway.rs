@@ -924,3 +924,79 @@ fn a_stalled_crl_server_does_not_stall_handshakes() {
     );
     rt.block_on(running.shutdown());
 }
+
+/// The gateway staples a fresh OCSP answer for its own certificate when the certificate names
+/// a responder (here the test PKI's, served on loopback), in TLS 1.3 and 1.2.
+#[test]
+fn the_own_certificate_is_stapled_when_it_names_a_responder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pki");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let opts = InitOptions {
+        key_style: KeyStyle::Ecdsa,
+        base_url: format!("http://127.0.0.1:{port}"),
+        ..Default::default()
+    };
+    let cat = init(&dir, &opts).unwrap();
+    let _serve =
+        medmij_testpki::serve::in_background(medmij_testpki::store::PkiDir::new(&dir), listener)
+            .unwrap();
+    let pki = Pki {
+        _tmp: tmp,
+        dir,
+        cat,
+    };
+    let (up, _) = upstream();
+    let rt = runtime();
+    let running = rt
+        .block_on(medmij_gateway::start(
+            check(&write_config(
+                &pki,
+                &back_config(&pki, up, "certs/g1-za/chain.pem"),
+            ))
+            .unwrap(),
+        ))
+        .unwrap();
+    let gport = running.backchannel.unwrap().port();
+    let pgo = pki.cat.entry("g1-pgo").unwrap();
+    let status = |v: &str| {
+        let o = Command::new("openssl")
+            .args([
+                "s_client",
+                "-connect",
+                &format!("127.0.0.1:{gport}"),
+                "-servername",
+                "za.zorgaanbieder.example",
+                "-status",
+                v,
+                "-cert",
+                &pki.dir.join(&pgo.chain).display().to_string(),
+                "-key",
+                &pki.dir.join(&pgo.key).display().to_string(),
+            ])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = status("-tls1_3");
+        if out.contains("OCSP Response Status: successful") {
+            assert!(out.contains("Cert Status: good"), "{out}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no staple within 10 s: {out}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let out = status("-tls1_2");
+    assert!(
+        out.contains("OCSP Response Status: successful") && out.contains("Cert Status: good"),
+        "{out}"
+    );
+    rt.block_on(running.shutdown());
+}
