@@ -204,7 +204,8 @@ pub fn prepare(config: Config) -> Result<Prepared, StartError> {
                 .crl_files(crl_files)
                 .crl_cache_dir(config.state_dir.join("crl-cache"))
                 .whitelist(store.clone())
-                .decide_from_memory();
+                .decide_from_memory()
+                .fetch_misses_in_place();
             builder = match (config.crl, config.ocsp) {
                 (FailMode::Hard, FailMode::Hard) => builder.strict_revocation(),
                 (c, o)
@@ -296,6 +297,7 @@ pub fn prepare(config: Config) -> Result<Prepared, StartError> {
                 .crl_cache_dir(config.state_dir.join("crl-cache"))
                 .whitelist(store.clone())
                 .decide_from_memory()
+                .fetch_misses_in_place()
                 .build()?;
             let tls = policy
                 .backchannel_client(Arc::new(verifier), served(&m), m.key_der.clone_key())

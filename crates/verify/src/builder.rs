@@ -59,6 +59,7 @@ pub struct VerifierBuilder<'p> {
     crl: FailMode,
     ocsp: FailMode,
     from_memory: bool,
+    fetch_misses: bool,
 }
 
 impl Verifier {
@@ -79,6 +80,7 @@ impl Verifier {
             crl: profile.revocation.crl,
             ocsp: profile.revocation.ocsp,
             from_memory: false,
+            fetch_misses: false,
         }
     }
 }
@@ -139,6 +141,13 @@ impl<'p> VerifierBuilder<'p> {
         self
     }
 
+    /// With `decide_from_memory`: fetch a first contact's status during the handshake
+    /// ([`Verifier::fetch_misses_in_place`]).
+    pub fn fetch_misses_in_place(mut self) -> Self {
+        self.fetch_misses = true;
+        self
+    }
+
     /// Hard-fail both mechanisms: stricter than decision 4.5's OCSP soft-fail, always allowed.
     pub fn strict_revocation(mut self) -> Self {
         self.crl = FailMode::Hard;
@@ -192,6 +201,9 @@ impl<'p> VerifierBuilder<'p> {
         }
         if self.from_memory {
             v = v.decide_from_memory();
+            if self.fetch_misses {
+                v = v.fetch_misses_in_place();
+            }
         }
         Ok(v)
     }

@@ -85,6 +85,7 @@ pub struct Verifier {
     forbid_wildcards: bool,
     ncsc: medmij_core::ncsc::NcscVersion,
     from_memory: bool,
+    fetch_misses: bool,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -269,7 +270,18 @@ impl Verifier {
             };
             let staple = if i == 0 { stapled } else { None };
             let decision = if self.from_memory {
-                self.revocation.check_cached(&r, staple, now, evidence)
+                match self.revocation.check_cached(&r, staple, now, evidence) {
+                    // A first contact (nothing in memory for this issuer): fetch now, within the
+                    // chain's budget, on this worker thread handed over by block_in_place so the
+                    // runtime's other connections go on.
+                    Decision::Unknown(_) if self.fetch_misses && in_place_allowed() => {
+                        tokio::task::block_in_place(|| {
+                            self.revocation
+                                .check_within(&r, staple, now, evidence, chain_budget)
+                        })
+                    }
+                    d => d,
+                }
             } else {
                 self.revocation
                     .check_within(&r, staple, now, evidence, chain_budget)
@@ -438,6 +450,7 @@ impl Verifier {
             forbid_wildcards: false,
             ncsc: medmij_core::ncsc::NcscVersion::V2025_05,
             from_memory: false,
+            fetch_misses: false,
         }
     }
 
@@ -463,6 +476,15 @@ impl Verifier {
     /// run [`crate::background::spawn`] to keep the caches warm.
     pub fn decide_from_memory(mut self) -> Verifier {
         self.from_memory = true;
+        self
+    }
+
+    /// With [`Verifier::decide_from_memory`]: a certificate whose status is not in memory (first
+    /// contact with an issuer) is fetched during the handshake within the chain's budget, via
+    /// `tokio::task::block_in_place` on a multi-threaded runtime (elsewhere it stays a
+    /// from-memory decision). Known peers are never delayed by it.
+    pub fn fetch_misses_in_place(mut self) -> Verifier {
+        self.fetch_misses = true;
         self
     }
 
@@ -902,4 +924,11 @@ fn chain_entry(der: &[u8], c: &X509Certificate<'_>, role: &str) -> ChainEntry {
             .collect(),
         role: role.into(),
     }
+}
+
+/// Whether this thread may hand its runtime worker over for a blocking fetch: only on a
+/// multi-threaded tokio runtime (block_in_place panics on a current-thread one).
+fn in_place_allowed() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
 }
