@@ -49,15 +49,25 @@ enum Command {
 
 fn main() -> ExitCode {
     use std::io::IsTerminal;
-    tracing_subscriber::fmt()
-        // Colour codes only for a terminal: in a log file or a pipe they are noise.
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"))
+    };
+    // MEDMIJ_LOG_FORMAT=json: one JSON object per line (for log shippers); text otherwise.
+    if std::env::var("MEDMIJ_LOG_FORMAT").is_ok_and(|v| v == "json") {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            // Colour codes only for a terminal: in a log file or a pipe they are noise.
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Requirements(a) => commands::requirements::run(a),

@@ -824,22 +824,44 @@ async fn serve_one(
     watcher: hyper_util::server::graceful::Watcher,
 ) {
     let _ = tcp.set_nodelay(true);
-    let acceptor = tokio_rustls::TlsAcceptor::from(state.tls.clone());
-    let stream = match tokio::time::timeout(limits.handshake_timeout(), acceptor.accept(tcp)).await
+    use tracing::Instrument;
+    // Read the ClientHello first, so every line about this connection (the verifier's refusal
+    // with its requirement ID included) carries the peer address and the SNI.
+    let deadline = tokio::time::Instant::now() + limits.handshake_timeout();
+    let timeout = |what: &'static str| {
+        metrics::counter!("medmij_gateway_handshakes_total", "listener" => name, "result" => "timeout", "version" => "-", "suite" => "-").increment(1);
+        tracing::warn!(listener = name, peer = %peer, stage = what, "handshake timeout");
+    };
+    let lazy = tokio_rustls::LazyConfigAcceptor::new(rustls::server::Acceptor::default(), tcp);
+    let start = match tokio::time::timeout_at(deadline, lazy).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            metrics::counter!("medmij_gateway_handshakes_total", "listener" => name, "result" => "not-a-client-hello", "version" => "-", "suite" => "-").increment(1);
+            tracing::warn!(listener = name, peer = %peer, error = %e, "handshake refused: no valid ClientHello");
+            return;
+        }
+        Err(_) => return timeout("ClientHello"),
+    };
+    let sni = start.client_hello().server_name().unwrap_or("-").to_owned();
+    let span = tracing::warn_span!("conn", listener = name, peer = %peer, sni = %sni);
+    let stream = match tokio::time::timeout_at(
+        deadline,
+        start
+            .into_stream(state.tls.clone())
+            .instrument(span.clone()),
+    )
+    .await
     {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
-            // The verifier's refusal went to the peer as its alert; one line here.
+            // The verifier's refusal went to the peer as its alert, and was logged in this
+            // connection's span with its requirement; one summary line here.
             let class = refusal_class(&e);
             metrics::counter!("medmij_gateway_handshakes_total", "listener" => name, "result" => class.clone(), "version" => "-", "suite" => "-").increment(1);
-            tracing::warn!(listener = name, peer = %peer, reason = %class, error = %e, "handshake refused");
+            span.in_scope(|| tracing::warn!(reason = %class, error = %e, "handshake refused"));
             return;
         }
-        Err(_) => {
-            metrics::counter!("medmij_gateway_handshakes_total", "listener" => name, "result" => "timeout", "version" => "-", "suite" => "-").increment(1);
-            tracing::warn!(listener = name, peer = %peer, "handshake timeout");
-            return;
-        }
+        Err(_) => return timeout("handshake"),
     };
     let (_, conn) = stream.get_ref();
     let (id, recheck) = (state.identity)(conn.peer_certificates());
@@ -856,8 +878,7 @@ async fn serve_one(
     if let Some(h) = &id.host {
         metrics::counter!("medmij_gateway_peer_tls_version_total", "peer_host" => h.clone(), "version" => version).increment(1);
     }
-    let sni = conn.server_name().map(str::to_owned);
-    tracing::debug!(listener = name, peer = %peer, sni = ?sni, version = ?conn.protocol_version(), "handshake");
+    tracing::debug!(listener = name, peer = %peer, sni = %sni, version = ?conn.protocol_version(), "handshake");
     let svc = proxy::service(name, upstream, id, recheck, hsts, limits.clone());
     let mut b = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
     b.http1()
