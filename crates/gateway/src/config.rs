@@ -136,6 +136,9 @@ pub struct FrontSection {
     /// The Strict-Transport-Security value added to every answer.
     #[serde(default = "default_hsts")]
     pub hsts: String,
+    /// Offer TLS 1.2 besides 1.3 (default: only when the profile requires it of servers;
+    /// medmij-2025 allows it, core.tls.305, so it is off unless set).
+    pub tls12: Option<bool>,
 }
 
 fn default_hsts() -> String {
@@ -262,6 +265,8 @@ pub struct Front {
     pub upstream: String,
     /// HSTS value.
     pub hsts: String,
+    /// Offer TLS 1.2.
+    pub tls12: bool,
 }
 
 /// The backchannel listener, resolved.
@@ -548,6 +553,7 @@ impl Config {
                 },
                 upstream: cx.upstream(&f.upstream, "frontchannel.upstream")?,
                 hsts: f.hsts.clone(),
+                tls12: f.tls12.unwrap_or(false),
             }),
         };
         let backchannel = match &raw.backchannel {

@@ -237,6 +237,7 @@ pub fn prepare(config: Config) -> Result<Prepared, StartError> {
             } else {
                 Vec::new()
             };
+            judge_front_certificate(&config, &f.tls.cert)?;
             let strict_path = config.environment == medmij_core::Environment::Production;
             let m = material::load(
                 &f.tls.cert,
@@ -248,7 +249,18 @@ pub fn prepare(config: Config) -> Result<Prepared, StartError> {
                 error,
             })?;
             warnings.extend(m.warnings.iter().cloned());
-            let mut tls = policy
+            let required_12 = config
+                .profile
+                .versions
+                .server_required
+                .iter()
+                .any(|v| v.0 == medmij_core::wire::ProtocolVersion::TLS12);
+            let front_policy = if f.tls12 || required_12 {
+                policy.clone()
+            } else {
+                policy.tls13_only().unwrap_or_else(|| policy.clone())
+            };
+            let mut tls = front_policy
                 .frontchannel_server(served(&m), m.key_der.clone_key())
                 .map_err(|error| StartError::Tls {
                     listener: "frontchannel",
@@ -318,6 +330,49 @@ pub fn prepare(config: Config) -> Result<Prepared, StartError> {
         staplers,
         warnings,
     })
+}
+
+/// core.tls.315 on the handshake side: a production frontchannel listener does not start with a
+/// DV certificate or a wildcard name (the linter's checks, judged on the configured chain).
+fn judge_front_certificate(config: &Config, chain: &std::path::Path) -> Result<(), StartError> {
+    use medmij_core::checks::names::{FRONTCHANNEL_NO_WILDCARD, FRONTCHANNEL_OV_OR_BETTER};
+    if config.environment != medmij_core::Environment::Production {
+        return Ok(());
+    }
+    let linter = medmij_lint::Linter::new(medmij_lint::Options {
+        role: medmij_lint::Role::Frontchannel,
+        profile: config.profile.clone(),
+        environment: config.environment,
+        at: time::OffsetDateTime::now_utc().unix_timestamp(),
+        trust_anchors: Vec::new(),
+        crl_files: Vec::new(),
+        revocation: None,
+        fetch_timeout: Duration::from_secs(5),
+        dns: None,
+        caa_identifiers: Vec::new(),
+    })
+    .map_err(|e| StartError::Material {
+        listener: "frontchannel",
+        error: material::MaterialError(e.to_string()),
+    })?;
+    let report = linter.lint_file(chain);
+    for f in &report.findings {
+        if (f.check == FRONTCHANNEL_OV_OR_BETTER || f.check == FRONTCHANNEL_NO_WILDCARD)
+            && f.status == medmij_core::outcome::Status::Fail
+        {
+            return Err(StartError::Material {
+                listener: "frontchannel",
+                error: material::MaterialError(format!(
+                    "{}: {} ({} {}; production frontchannel certificates must be OV or better without wildcards)",
+                    chain.display(),
+                    f.message,
+                    f.requirement,
+                    f.check
+                )),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The one whitelist store of this configuration (shared by the backchannel and outbound).

@@ -426,7 +426,52 @@ fn frontchannel_hsts_redirect_and_upstream_down() {
         out.contains(&format!("location: https://{host}:{port}/a?b=c")),
         "{out}"
     );
+    // TLS 1.3 only unless configured (medmij-2025 allows 1.2 of servers, core.tls.305).
+    let v12 = |port: u16| {
+        Command::new("openssl")
+            .args([
+                "s_client",
+                "-connect",
+                &format!("127.0.0.1:{port}"),
+                "-tls1_2",
+                "-servername",
+                host,
+            ])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    assert!(!v12(port), "no TLS 1.2 on the frontchannel by default");
     rt.block_on(running.shutdown());
+    let with12 = conf(up).replace("upstream = ", "tls12 = true\nupstream = ");
+    let running = rt
+        .block_on(medmij_gateway::start(
+            check(&write_config(&pki, &with12)).unwrap(),
+        ))
+        .unwrap();
+    assert!(
+        v12(running.frontchannel.unwrap().port()),
+        "tls12 = true offers it"
+    );
+    rt.block_on(running.shutdown());
+    // Production: a DV or wildcard certificate does not start (core.tls.315).
+    for (id, check_name) in [
+        ("public-dv", "frontchannel.ov-or-better"),
+        ("public-ov-wildcard", "frontchannel.no-wildcard"),
+    ] {
+        let e2 = pki.cat.entry(id).unwrap();
+        let c = conf(up)
+            .replace("environment = \"test\"", "environment = \"production\"")
+            .replace(&e.chain, &e2.chain)
+            .replace(&e.key, &e2.key);
+        let err = check(&write_config(&pki, &c)).err().unwrap();
+        assert!(
+            err.contains(check_name) && err.contains("frontchannel"),
+            "{id}: {err}"
+        );
+    }
     // The upstream down: 502 with a short body.
     let running = rt
         .block_on(medmij_gateway::start(

@@ -139,6 +139,22 @@ impl TlsPolicy {
         })
     }
 
+    /// The same policy without TLS 1.2 (a listener that offers TLS 1.3 only: the frontchannel
+    /// under medmij-2025 unless TLS 1.2 is configured, core.tls.305). `None` when nothing would
+    /// be left.
+    pub fn tls13_only(&self) -> Option<TlsPolicy> {
+        let versions: Vec<_> = self
+            .versions
+            .iter()
+            .copied()
+            .filter(|v| v.version == rustls::ProtocolVersion::TLSv1_3)
+            .collect();
+        (!versions.is_empty()).then(|| TlsPolicy {
+            versions,
+            ..self.clone()
+        })
+    }
+
     /// The provider: suites and groups in preference order.
     pub fn provider(&self) -> &Arc<CryptoProvider> {
         &self.provider
