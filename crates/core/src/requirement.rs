@@ -192,7 +192,7 @@ pub static REGISTRY: &[Requirement] = &[
         citation: Citation { document: SEED_TLS, section: "core.tls.300" },
         roles: &[FrontchannelServer, BackchannelServer, BackchannelClient],
         profiles: BOTH,
-        enforced: Coverage { how: "MedMij listeners speak TLS only; the optional port-80 listener only redirects", by: "gateway", status: Planned },
+        enforced: Coverage { how: "`gateway`: every MedMij listener is TLS; plain HTTP only to the loopback upstream and on the optional redirect listener, which answers with a 301 to https and nothing else", by: "gateway", status: Implemented },
         verified: Coverage { how: "`scan`: the endpoint answers with TLS (endpoint.tls); on a frontchannel host plain HTTP serves only a redirect to https or nothing (frontchannel.http-redirect), HSTS reported (frontchannel.hsts)", by: "scanner", status: Implemented },
     },
     Requirement {
@@ -203,7 +203,7 @@ pub static REGISTRY: &[Requirement] = &[
         citation: Citation { document: SEED_TLS, section: "core.tls.301" },
         roles: &[FrontchannelServer, BackchannelServer, BackchannelClient],
         profiles: BOTH,
-        enforced: Coverage { how: "gateway defaults offer TLS 1.3 with AES-256-GCM/ChaCha20 and X25519MLKEM768 first; sufficient fallbacks switchable off (strict)", by: "gateway (policy)", status: Planned },
+        enforced: Coverage { how: "`gateway` listeners and the outbound client take their configs from the TLS policy: good-rated suites and groups first (X25519MLKEM768 preferred), the server's order, sufficient ones dropped with strict = true", by: "gateway (policy)", status: Implemented },
         verified: Coverage { how: "`scan` enumerates versions, suites (NCSC table + IANA rest), groups (HelloRetryRequest / ServerKeyExchange), DH primes (RFC 7919 or custom), SHA-1/SHA-224 key-exchange signatures, compression, secure renegotiation, EMS, server order; the chain's keys and hashes through the linter; classified under the profile's NCSC table (phase-out/insufficient = fail, sufficient = warning, --strict fail); the client probe's side is pending", by: "scanner, client probe", status: Partial },
     },
     Requirement {
@@ -225,7 +225,7 @@ pub static REGISTRY: &[Requirement] = &[
         citation: Citation { document: SEED_TLS, section: "core.tls.303" },
         roles: &[BackchannelClient, BackchannelServer, FrontchannelServer],
         profiles: BOTH,
-        enforced: Coverage { how: "library clients never write before the handshake completes; early data disabled on both sides", by: "gateway, library", status: Planned },
+        enforced: Coverage { how: "the TLS policy's servers accept no early data and its clients never send it (gateway listeners and outbound proxy); the client probe's detection of False Start is pending", by: "gateway, library", status: Partial },
         verified: Coverage { how: "`scan` resumes a TLS 1.3 session and sends 0-RTT data when the ticket allows it: accepted = fail (tls.zero-rtt); the client probe (False Start, early data from clients) is pending", by: "client probe, scanner", status: Partial },
     },
     Requirement {
@@ -236,7 +236,7 @@ pub static REGISTRY: &[Requirement] = &[
         citation: Citation { document: SEED_TLS, section: "core.tls.304" },
         roles: &[FrontchannelServer, BackchannelServer, BackchannelClient],
         profiles: BOTH,
-        enforced: Coverage { how: "rustls negotiates the highest common version and sets the downgrade sentinel", by: "gateway", status: Planned },
+        enforced: Coverage { how: "rustls in every gateway listener negotiates the highest common version and sets the downgrade sentinel (the scanner's tls.highest-version / tls.downgrade-sentinel pass on the gateway)", by: "gateway", status: Implemented },
         verified: Coverage { how: "`scan` offers TLS 1.0–1.3 and expects the highest supported (tls.highest-version); offers at most 1.2 to a 1.3 server and expects DOWNGRD\\x01 (tls.downgrade-sentinel); the client probe is pending", by: "scanner, client probe", status: Partial },
     },
     Requirement {
@@ -247,7 +247,7 @@ pub static REGISTRY: &[Requirement] = &[
         citation: Citation { document: SEED_TLS, section: "core.tls.305" },
         roles: &[FrontchannelServer, BackchannelServer, BackchannelClient],
         profiles: BOTH,
-        enforced: Coverage { how: "the profile's version table configures the gateway's listeners and client", by: "gateway (policy)", status: Planned },
+        enforced: Coverage { how: "the profile's versions configure the gateway: backchannel servers and the outbound client 1.3 + 1.2; the frontchannel 1.3 only unless tls12 = true or the profile requires 1.2", by: "gateway (policy)", status: Implemented },
         verified: Coverage { how: "`scan`: a version the profile requires of a server missing = fail (tls.versions-required); TLS 1.3-only readiness per endpoint and per network (tls.tls13-ready); clients: the client probe (pending)", by: "scanner, client probe", status: Partial },
     },
     Requirement {
@@ -269,7 +269,7 @@ pub static REGISTRY: &[Requirement] = &[
         citation: Citation { document: SEED_TLS, section: "core.tls.308" },
         roles: &[BackchannelServer, FrontchannelServer],
         profiles: BOTH,
-        enforced: Coverage { how: "backchannel listener requires a client certificate; frontchannel listener requests none", by: "gateway", status: Planned },
+        enforced: Coverage { how: "`gateway`: the backchannel listener requires a client certificate and refuses without one with a TLS alert; the frontchannel requests none", by: "gateway", status: Implemented },
         verified: Coverage { how: "`scan`: the TLS 1.2 CertificateRequest from the raw flight, the TLS 1.3 one through a rustls client that records it; without a certificate the server must refuse (alert) on the backchannel and never ask on the frontchannel (tls.client-certificate); acceptable-CA names reported", by: "scanner", status: Implemented },
     },
     Requirement {
@@ -280,7 +280,7 @@ pub static REGISTRY: &[Requirement] = &[
         citation: Citation { document: SEED_TLS, section: "core.tls.309" },
         roles: &[BackchannelServer, BackchannelClient],
         profiles: BOTH,
-        enforced: Coverage { how: "verifier in both directions: chain to the profile's anchors, EKU, validity, CRL and OCSP with caches; failure is a TLS alert (medmij-verify, rustls verifiers done; gateway pending)", by: "verifier + revocation", status: Partial },
+        enforced: Coverage { how: "verifier in both directions (chain to the profile's anchors, EKU, validity, CRL and OCSP with caches, a refusal is a TLS alert); the gateway decides from memory, fetches a first contact in place within the deadline, refreshes in the background, and re-checks the stored peer chain on open connections", by: "verifier + revocation", status: Implemented },
         verified: Coverage { how: "`scan` presents no, self-signed and unknown-CA certificates, and with `--probe-pki DIR` revoked, expired, not-yet-valid, clientAuth-only and not-whitelisted ones; each must be refused with a TLS alert in the handshake (refusal.*), an HTTP error after it is a fail", by: "scanner; test PKI fixtures", status: Implemented },
     },
     Requirement {
@@ -291,7 +291,7 @@ pub static REGISTRY: &[Requirement] = &[
         citation: Citation { document: SEED_TLS, section: "core.tls.310" },
         roles: &[BackchannelServer, BackchannelClient],
         profiles: BOTH,
-        enforced: Coverage { how: "verifier uses valid staples (never fatal when invalid) and falls back to fetching; hard/soft/off per mechanism (done); gateway stapling pending", by: "gateway, verifier", status: Partial },
+        enforced: Coverage { how: "verifier uses valid staples (never fatal when invalid) and falls back to fetching; hard/soft/off per mechanism; the gateway staples a fresh OCSP answer for its own certificate (none rather than stale)", by: "gateway, verifier", status: Implemented },
         verified: Coverage { how: "`scan` reports stapling (TLS 1.2 CertificateStatus, TLS 1.3 via the recording client) and calls it not applicable when the certificate names no responder (tls.ocsp-stapling); the client probe is pending", by: "scanner, client probe; test PKI OCSP responder", status: Partial },
     },
     Requirement {
@@ -313,7 +313,7 @@ pub static REGISTRY: &[Requirement] = &[
         citation: Citation { document: SEED_TLS, section: "core.tls.313" },
         roles: &[BackchannelServer, BackchannelClient, FrontchannelServer],
         profiles: BOTH,
-        enforced: Coverage { how: "verifier refuses an incomplete peer chain (incomplete-chain) and warns on a root in it (done); gateway start-up path building pending", by: "verifier, gateway", status: Partial },
+        enforced: Coverage { how: "verifier refuses an incomplete peer chain and warns on a root in it; the gateway builds its own path at start and reload (a missing intermediate is an error naming the issuer; a root is dropped with a warning)", by: "verifier, gateway", status: Implemented },
         verified: Coverage { how: "`lint` on the chain file and `scan` on the Certificate message exactly as sent: root present = fail, wrong order = warning, missing intermediate = fail (no AIA chasing)", by: "scanner, linter; test PKI fixtures", status: Implemented },
     },
     Requirement {
@@ -335,7 +335,7 @@ pub static REGISTRY: &[Requirement] = &[
         citation: Citation { document: SEED_TLS, section: "core.tls.315; seed 004 (Uitwerking Epic AF-1273) §2, §6.4" },
         roles: &[FrontchannelCertificate, FrontchannelServer],
         profiles: BOTH,
-        enforced: Coverage { how: "gateway refuses to start a production frontchannel listener with a DV or wildcard certificate", by: "gateway", status: Planned },
+        enforced: Coverage { how: "`gateway` refuses to start a production frontchannel listener with a DV or wildcard certificate (frontchannel.ov-or-better, frontchannel.no-wildcard on the chain file)", by: "gateway", status: Implemented },
         verified: Coverage { how: "`lint --role frontchannel [--dns]`: public root, policy OIDs (OV/EV/ETSI; DV only in test), wildcards, registrable domains (public suffix list), issuer in the EU/EEA, CA/B maximum validity, CAA tree climbing, DNSSEC validated by the linter; key generation and management as manual items; `pki csr` generates keys locally", by: "linter, test PKI (csr)", status: Implemented },
     },
     Requirement {
@@ -346,7 +346,7 @@ pub static REGISTRY: &[Requirement] = &[
         citation: Citation { document: SEED_TLS, section: "core.tls.310 (toelichting: de Whitelist-controle); spec §3, decision 4.4" },
         roles: &[BackchannelServer, BackchannelClient],
         profiles: BOTH,
-        enforced: Coverage { how: "outbound hostname and inbound client SAN dNSNames checked against the whitelist; list validated, refreshed, persisted last-good, no rollback (verifier done; gateway pending)", by: "verifier (whitelist), gateway", status: Partial },
+        enforced: Coverage { how: "outbound hostname and inbound client SAN dNSNames checked against the whitelist (verifier); list validated, refreshed, persisted last-good, no rollback; the gateway's outbound proxy refuses unlisted hosts with a 403 and its backchannel re-checks open connections when the list changes", by: "verifier (whitelist), gateway", status: Implemented },
         verified: Coverage { how: "`scan --whitelist` scans every listed node; the not-whitelisted refusal probe checks that a backchannel server refuses a valid certificate whose names are not listed (refusal.not-whitelisted)", by: "scanner, linter; test PKI fixture", status: Implemented },
     },
 ];
