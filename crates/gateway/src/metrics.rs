@@ -76,57 +76,43 @@ fn text(status: StatusCode, body: String, kind: &'static str) -> Response<Full<B
 }
 
 /// Serves `/metrics`, `/healthz`, `/readyz` until stopped.
-pub async fn serve(listener: TcpListener, live: Arc<Live>, mut stopped: watch::Receiver<bool>) {
-    loop {
-        let (tcp, _) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(x) => x,
-                Err(_) => { tokio::time::sleep(Duration::from_millis(50)).await; continue; }
-            },
-            _ = stopped.changed() => break,
-        };
+pub async fn serve(listener: TcpListener, live: Arc<Live>, stopped: watch::Receiver<bool>) {
+    crate::proxy::serve_plain(listener, stopped, Duration::from_secs(10), move || {
         let live = live.clone();
-        tokio::spawn(async move {
-            let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                let live = live.clone();
-                async move {
-                    let r = match req.uri().path() {
-                        "/metrics" => {
-                            snapshot_gauges(&live);
-                            match handle() {
-                                Some(h) => {
-                                    text(StatusCode::OK, h.render(), "text/plain; version=0.0.4")
-                                }
-                                None => text(
-                                    StatusCode::SERVICE_UNAVAILABLE,
-                                    "no metrics recorder\n".into(),
-                                    "text/plain",
-                                ),
-                            }
-                        }
-                        "/healthz" => text(StatusCode::OK, "ok\n".into(), "text/plain"),
-                        "/readyz" if live.ready.load(Ordering::SeqCst) => {
-                            text(StatusCode::OK, "ready\n".into(), "text/plain")
-                        }
-                        "/readyz" => text(
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            "not ready\n".into(),
-                            "text/plain",
-                        ),
-                        _ => text(
-                            StatusCode::NOT_FOUND,
-                            "/metrics, /healthz, /readyz\n".into(),
-                            "text/plain",
-                        ),
-                    };
-                    Ok::<_, Infallible>(r)
-                }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(10))
-                .serve_connection(hyper_util::rt::TokioIo::new(tcp), svc)
-                .await;
-        });
+        hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+            let live = live.clone();
+            async move { Ok::<_, Infallible>(answer(req.uri().path(), &live)) }
+        })
+    })
+    .await;
+}
+
+fn answer(path: &str, live: &Live) -> Response<Full<Bytes>> {
+    match path {
+        "/metrics" => {
+            snapshot_gauges(live);
+            match handle() {
+                Some(h) => text(StatusCode::OK, h.render(), "text/plain; version=0.0.4"),
+                None => text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "no metrics recorder\n".into(),
+                    "text/plain",
+                ),
+            }
+        }
+        "/healthz" => text(StatusCode::OK, "ok\n".into(), "text/plain"),
+        "/readyz" if live.ready.load(Ordering::SeqCst) => {
+            text(StatusCode::OK, "ready\n".into(), "text/plain")
+        }
+        "/readyz" => text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready\n".into(),
+            "text/plain",
+        ),
+        _ => text(
+            StatusCode::NOT_FOUND,
+            "/metrics, /healthz, /readyz\n".into(),
+            "text/plain",
+        ),
     }
 }

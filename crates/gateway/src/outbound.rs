@@ -241,27 +241,14 @@ impl Outbound {
 }
 
 /// Serves the loopback proxy listener until stopped.
-pub async fn serve(listener: TcpListener, out: Arc<Outbound>, mut stopped: watch::Receiver<bool>) {
-    loop {
-        let (tcp, _) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(x) => x,
-                Err(_) => { tokio::time::sleep(Duration::from_millis(50)).await; continue; }
-            },
-            _ = stopped.changed() => break,
-        };
+pub async fn serve(listener: TcpListener, out: Arc<Outbound>, stopped: watch::Receiver<bool>) {
+    let header_timeout = out.limits.header_timeout();
+    crate::proxy::serve_plain(listener, stopped, header_timeout, move || {
         let out = out.clone();
-        tokio::spawn(async move {
-            let header_timeout = out.limits.header_timeout();
-            let svc = hyper::service::service_fn(move |req| {
-                let out = out.clone();
-                async move { Ok::<_, Infallible>(out.handle(req).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(header_timeout)
-                .serve_connection(hyper_util::rt::TokioIo::new(tcp), svc)
-                .await;
-        });
-    }
+        hyper::service::service_fn(move |req| {
+            let out = out.clone();
+            async move { Ok::<_, Infallible>(out.handle(req).await) }
+        })
+    })
+    .await;
 }

@@ -345,63 +345,91 @@ async fn forward(
     }
 }
 
+/// Serves plain HTTP/1.1 on `listener` with a fresh service from `make` per connection, until
+/// stopped (the redirect, outbound and metrics listeners).
+pub(crate) async fn serve_plain<F, S, B>(
+    listener: TcpListener,
+    mut stopped: watch::Receiver<bool>,
+    header_timeout: Duration,
+    make: F,
+) where
+    F: Fn() -> S + Send + 'static,
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    loop {
+        let (tcp, _) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                // EMFILE and friends: back off instead of spinning.
+                Err(_) => { tokio::time::sleep(Duration::from_millis(50)).await; continue; }
+            },
+            _ = stopped.changed() => break,
+        };
+        let svc = make();
+        tokio::spawn(async move {
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(hyper_util::rt::TokioIo::new(tcp), svc)
+                .await;
+        });
+    }
+}
+
 /// Answers every plain-HTTP request with a redirect to https and nothing else (core.tls.300).
 pub async fn redirect_loop(
     listener: TcpListener,
     https_port: u16,
     limits: Arc<Limits>,
-    mut stopped: watch::Receiver<bool>,
+    stopped: watch::Receiver<bool>,
 ) {
-    loop {
-        let (tcp, _) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(x) => x,
-                Err(_) => { tokio::time::sleep(Duration::from_millis(50)).await; continue; }
-            },
-            _ = stopped.changed() => break,
-        };
-        let limits = limits.clone();
-        tokio::spawn(async move {
-            let svc = hyper::service::service_fn(move |req: Request<Incoming>| async move {
-                let host = req
-                    .headers()
-                    .get(HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .map(|h| {
-                        h.rsplit_once(':').map_or(h, |(n, p)| {
-                            if p.chars().all(|c| c.is_ascii_digit()) {
-                                n
-                            } else {
-                                h
-                            }
-                        })
-                    })
-                    .filter(|h| {
-                        !h.is_empty()
-                            && h.chars()
-                                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-                    })
-                    .unwrap_or("localhost")
-                    .to_owned();
-                let port = if https_port == 443 {
-                    String::new()
+    serve_plain(listener, stopped, limits.header_timeout(), move || {
+        hyper::service::service_fn(move |req: Request<Incoming>| async move {
+            Ok::<_, Infallible>(redirect(&req, https_port))
+        })
+    })
+    .await;
+}
+
+/// The 301 to the https URL of `req` (host from `Host`, without its port; the TLS port added
+/// unless it is 443).
+fn redirect(req: &Request<Incoming>, https_port: u16) -> Response<Body> {
+    let host = req
+        .headers()
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(|h| {
+            h.rsplit_once(':').map_or(h, |(n, p)| {
+                if p.chars().all(|c| c.is_ascii_digit()) {
+                    n
                 } else {
-                    format!(":{https_port}")
-                };
-                let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
-                let mut r = short(StatusCode::MOVED_PERMANENTLY, "");
-                r.headers_mut().insert(
-                    hyper::header::LOCATION,
-                    header_value(&format!("https://{host}{port}{path}")),
-                );
-                Ok::<_, Infallible>(r)
-            });
-            let io = hyper_util::rt::TokioIo::new(tcp);
-            let _ = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(limits.header_timeout())
-                .serve_connection(io, svc)
-                .await;
-        });
-    }
+                    h
+                }
+            })
+        })
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        })
+        .unwrap_or("localhost")
+        .to_owned();
+    let port = if https_port == 443 {
+        String::new()
+    } else {
+        format!(":{https_port}")
+    };
+    let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let mut r = short(StatusCode::MOVED_PERMANENTLY, "");
+    r.headers_mut().insert(
+        hyper::header::LOCATION,
+        header_value(&format!("https://{host}{port}{path}")),
+    );
+    r
 }

@@ -149,74 +149,14 @@ pub fn prepare(config: Config) -> Result<Prepared, StartError> {
     let back = match &config.backchannel {
         None => None,
         Some(b) => {
-            let anchors = anchors_of(&config, &b.trust_anchors);
-            if anchors.is_empty() {
-                return Err(StartError::Material {
-                    listener: "backchannel",
-                    error: material::MaterialError(format!(
-                        "no trust anchors: set backchannel.trust_anchors or run `medmij-tls anchors fetch --dir {}`",
-                        config.state_dir.join("anchors").display()
-                    )),
-                });
-            }
-            let subjects = material::subjects(&anchors).map_err(|error| StartError::Material {
-                listener: "backchannel",
-                error,
-            })?;
-            let m = material::load(&b.tls.cert, &b.tls.key, &subjects).map_err(|error| {
-                StartError::Material {
-                    listener: "backchannel",
-                    error,
-                }
-            })?;
-            warnings.extend(m.warnings.iter().cloned());
-            let wl = config.whitelist.as_ref().ok_or_else(|| {
-                StartError::Whitelist("a backchannel listener needs a whitelist".into())
-            })?;
-            let state = config.state_dir.join("whitelist-last-good.xml");
-            let store = Arc::new(Store::new(
-                Source::parse(&wl.source),
-                medmij_verify::http::HttpClient::default(),
-                Some(state),
-                false,
-            ));
-            match store.load() {
-                (Some(_), None) => {}
-                (Some(w), Some(e)) => warnings.push(format!(
-                    "whitelist: {e}; using the last good copy (Volgnummer {})",
-                    w.volgnummer
-                )),
-                (None, e) => {
-                    return Err(StartError::Whitelist(e.map_or_else(
-                        || "no whitelist could be loaded".into(),
-                        |e| e.to_string(),
-                    )))
-                }
-            }
-            let crl_files: Vec<(String, Vec<u8>)> = config
-                .crl_files
-                .iter()
-                .filter_map(|p| std::fs::read(p).ok().map(|b| (p.display().to_string(), b)))
-                .collect();
-            let mut builder = Verifier::builder(&config.profile, config.environment)
-                .channel(Channel::Backchannel)
-                .trust_anchor_files(&anchors)
-                .crl_files(crl_files)
-                .crl_cache_dir(config.state_dir.join("crl-cache"))
-                .whitelist(store.clone())
-                .decide_from_memory()
-                .fetch_misses_in_place();
-            builder = match (config.crl, config.ocsp) {
-                (FailMode::Hard, FailMode::Hard) => builder.strict_revocation(),
-                (c, o)
-                    if c == config.profile.revocation.crl
-                        && o == config.profile.revocation.ocsp =>
-                {
-                    builder
-                }
-                (c, _) => builder.dangerous().revocation(c).finish(),
-            };
-            let verifier = Arc::new(builder.build()?);
+            let (m, store, verifier) = node_side(
+                &config,
+                "backchannel",
+                &b.tls,
+                &b.trust_anchors,
+                &mut warnings,
+                &mut shared_store,
+            )?;
             let mut tls = policy
                 .backchannel_server(verifier.clone(), served(&m), m.key_der.clone_key())
                 .map_err(|error| StartError::Tls {
@@ -274,45 +214,16 @@ pub fn prepare(config: Config) -> Result<Prepared, StartError> {
     let out = match &config.outbound {
         None => None,
         Some(o) => {
-            let anchors = anchors_of(&config, &o.trust_anchors);
-            if anchors.is_empty() {
-                return Err(StartError::Material {
-                    listener: "outbound",
-                    error: material::MaterialError(
-                        "no trust anchors: set outbound.trust_anchors or run `medmij-tls anchors fetch`".into(),
-                    ),
-                });
-            }
-            let subjects = material::subjects(&anchors).map_err(|error| StartError::Material {
-                listener: "outbound",
-                error,
-            })?;
-            let m = material::load(&o.tls.cert, &o.tls.key, &subjects).map_err(|error| {
-                StartError::Material {
-                    listener: "outbound",
-                    error,
-                }
-            })?;
-            warnings.extend(m.warnings.iter().cloned());
-            let store = whitelist_store(&config, &mut warnings, &mut shared_store)?;
-            let crl_files: Vec<(String, Vec<u8>)> = config
-                .crl_files
-                .iter()
-                .filter_map(|p| std::fs::read(p).ok().map(|b| (p.display().to_string(), b)))
-                .collect();
-            // Outbound calls are made from the async runtime's blocking-free path too: decide
-            // from memory, kept warm like the listener's.
-            let verifier = Verifier::builder(&config.profile, config.environment)
-                .channel(Channel::Backchannel)
-                .trust_anchor_files(&anchors)
-                .crl_files(crl_files)
-                .crl_cache_dir(config.state_dir.join("crl-cache"))
-                .whitelist(store.clone())
-                .decide_from_memory()
-                .fetch_misses_in_place()
-                .build()?;
+            let (m, store, verifier) = node_side(
+                &config,
+                "outbound",
+                &o.tls,
+                &o.trust_anchors,
+                &mut warnings,
+                &mut shared_store,
+            )?;
             let tls = policy
-                .backchannel_client(Arc::new(verifier), served(&m), m.key_der.clone_key())
+                .backchannel_client(verifier, served(&m), m.key_der.clone_key())
                 .map_err(|error| StartError::Tls {
                     listener: "outbound",
                     error,
@@ -373,6 +284,52 @@ fn judge_front_certificate(config: &Config, chain: &std::path::Path) -> Result<(
         }
     }
     Ok(())
+}
+
+/// A node's own material (checked against the anchors) and its verifier (anchors, CRL files
+/// and cache, the whitelist, revocation from memory with first contacts fetched in place, the
+/// configured fail modes): what the backchannel listener and the outbound proxy share.
+fn node_side(
+    config: &Config,
+    listener: &'static str,
+    tls: &crate::config::Tls,
+    configured: &[std::path::PathBuf],
+    warnings: &mut Warnings,
+    shared_store: &mut Option<Arc<Store>>,
+) -> Result<(Material, Arc<Store>, Arc<Verifier>), StartError> {
+    let err = |error| StartError::Material { listener, error };
+    let anchors = anchors_of(config, configured);
+    if anchors.is_empty() {
+        return Err(err(material::MaterialError(format!(
+            "no trust anchors: set {listener}.trust_anchors or run `medmij-tls anchors fetch --dir {}`",
+            config.state_dir.join("anchors").display()
+        ))));
+    }
+    let subjects = material::subjects(&anchors).map_err(err)?;
+    let m = material::load(&tls.cert, &tls.key, &subjects).map_err(err)?;
+    warnings.extend(m.warnings.iter().cloned());
+    let store = whitelist_store(config, warnings, shared_store)?;
+    let crl_files: Vec<(String, Vec<u8>)> = config
+        .crl_files
+        .iter()
+        .filter_map(|p| std::fs::read(p).ok().map(|b| (p.display().to_string(), b)))
+        .collect();
+    let mut builder = Verifier::builder(&config.profile, config.environment)
+        .channel(Channel::Backchannel)
+        .trust_anchor_files(&anchors)
+        .crl_files(crl_files)
+        .crl_cache_dir(config.state_dir.join("crl-cache"))
+        .whitelist(store.clone())
+        .decide_from_memory()
+        .fetch_misses_in_place();
+    builder = match (config.crl, config.ocsp) {
+        (FailMode::Hard, FailMode::Hard) => builder.strict_revocation(),
+        (c, o) if c == config.profile.revocation.crl && o == config.profile.revocation.ocsp => {
+            builder
+        }
+        (c, _) => builder.dangerous().revocation(c).finish(),
+    };
+    Ok((m, store, Arc::new(builder.build()?)))
 }
 
 /// The one whitelist store of this configuration (shared by the backchannel and outbound).
