@@ -102,13 +102,16 @@ impl Identity {
     }
 }
 
+/// The listener's current verifier, swapped on reload.
+pub type CurrentVerifier = Arc<std::sync::RwLock<Option<Arc<medmij_verify::Verifier>>>>;
+
 /// The stored chain of a backchannel connection, checked again before every request against the
 /// verifier's current state (whitelist, CRLs and OCSP answers in memory; no network I/O), so a
 /// peer revoked or taken off the whitelist gets no further request through a keep-alive or
 /// HTTP/2 connection (the backchannel never resumes TLS sessions, so a new connection is a new
 /// handshake). At most one verification per [`RECHECK_INTERVAL`] per connection.
 pub struct Recheck {
-    verifier: Arc<medmij_verify::Verifier>,
+    verifier: CurrentVerifier,
     chain: Vec<CertificateDer<'static>>,
     last_ok: std::sync::Mutex<Option<std::time::Instant>>,
 }
@@ -120,11 +123,9 @@ pub struct Recheck {
 pub const RECHECK_INTERVAL: Duration = Duration::from_secs(1);
 
 impl Recheck {
-    /// For a verified peer chain.
-    pub fn new(
-        verifier: Arc<medmij_verify::Verifier>,
-        chain: &[CertificateDer<'static>],
-    ) -> Recheck {
+    /// For a verified peer chain, judged by whatever verifier the listener has now (a reload
+    /// with new CRL files or anchors applies to open connections too).
+    pub fn new(verifier: CurrentVerifier, chain: &[CertificateDer<'static>]) -> Recheck {
         Recheck {
             verifier,
             chain: chain.to_vec(),
@@ -148,7 +149,15 @@ impl Recheck {
         };
         let inter: Vec<&[u8]> = rest.iter().map(|c| c.as_ref()).collect();
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let v = self.verifier.decide(
+        let Some(verifier) = self
+            .verifier
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+        else {
+            return Ok(());
+        };
+        let v = verifier.decide(
             leaf.as_ref(),
             &inter,
             &medmij_verify::Peer::Client,

@@ -399,6 +399,7 @@ pub struct Running {
     /// Where `/metrics`, `/healthz`, `/readyz` are served.
     pub metrics: Option<SocketAddr>,
     live: Arc<crate::metrics::Live>,
+    back_verifier: proxy::CurrentVerifier,
     file: std::path::PathBuf,
     listen: (Option<SocketAddr>, Option<SocketAddr>),
     back_slot: Option<Slot>,
@@ -419,7 +420,7 @@ struct States {
     engines: Vec<Arc<medmij_verify::revocation::Engine>>,
 }
 
-fn states(p: Prepared) -> States {
+fn states(p: Prepared, current: &proxy::CurrentVerifier) -> States {
     let mut refresh: Vec<Box<dyn std::any::Any + Send>> = Vec::new();
     for (resolver, chain, listener) in p.staplers {
         refresh.push(Box::new(crate::stapling::spawn(resolver, chain, listener)));
@@ -428,6 +429,10 @@ fn states(p: Prepared) -> States {
     let mut live_store = p.out.as_ref().map(|(_, s)| s.clone());
     let back = p.back.map(|(tls, store, verifier)| {
         engines.push(verifier.revocation().clone());
+        *current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(verifier.clone());
+        let current = current.clone();
         live_store = Some(store.clone());
         refresh.push(Box::new(medmij_verify::background::spawn(
             verifier.revocation().clone(),
@@ -437,7 +442,7 @@ fn states(p: Prepared) -> States {
             refresh.push(Box::new(store.spawn_refresh(w.refresh)));
         }
         let identity: IdentityFn = Arc::new(move |peer: Option<&[CertificateDer<'static>]>| {
-            let recheck = peer.map(|p| Arc::new(proxy::Recheck::new(verifier.clone(), p)));
+            let recheck = peer.map(|p| Arc::new(proxy::Recheck::new(current.clone(), p)));
             (Identity::of(peer, &store), recheck)
         });
         Arc::new(ListenerState { tls, identity })
@@ -509,7 +514,7 @@ impl Running {
         }
         let warnings = prepared.warnings.clone();
         let files = watch_list(&prepared.config);
-        let new = states(prepared);
+        let new = states(prepared, &self.back_verifier);
         if let (Some(slot), Some(st)) = (&self.back_slot, new.back) {
             *slot
                 .write()
@@ -667,7 +672,8 @@ pub async fn start(p: Prepared) -> Result<Running, StartError> {
         tracing::warn!("{w}");
     }
     let out_state = p.out.clone();
-    let st = states(p);
+    let back_verifier: proxy::CurrentVerifier = Arc::new(RwLock::new(None));
+    let st = states(p, &back_verifier);
     let (mut back_addr, mut front_addr, mut redirect_addr) = (None, None, None);
     let (mut back_slot, mut front_slot) = (None, None);
     if let (Some(b), Some(state)) = (&config.backchannel, st.back) {
@@ -752,6 +758,7 @@ pub async fn start(p: Prepared) -> Result<Running, StartError> {
         outbound_proxy: out_proxy,
         metrics: metrics_addr,
         live,
+        back_verifier,
         file: config.file.clone(),
         listen: (
             config.backchannel.as_ref().map(|b| b.listen),

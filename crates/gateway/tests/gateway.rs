@@ -1059,3 +1059,48 @@ fn the_own_certificate_is_stapled_when_it_names_a_responder() {
     );
     rt.block_on(running.shutdown());
 }
+
+/// A connected peer is revoked (`pki revoke` writes the new CRL file the gateway is configured
+/// with); once the gateway has loaded it (the reload a file change triggers), the peer's next
+/// request on its open keep-alive connection fails, and a new handshake is refused.
+#[test]
+fn a_revoked_peer_is_refused_on_its_open_connection() {
+    use medmij_testpki::ops::{revoke, RevokeTarget};
+    let pki = pki();
+    let (up, _) = upstream();
+    let rt = runtime();
+    let running = rt
+        .block_on(medmij_gateway::start(
+            check(&write_config(
+                &pki,
+                &back_config(&pki, up, "certs/g1-za/chain.pem"),
+            ))
+            .unwrap(),
+        ))
+        .unwrap();
+    let port = running.backchannel.unwrap().port();
+    let mut node = Node::connect(&pki, port);
+    assert_eq!(node.get("/before").0, 200);
+    let pgo = pki.cat.entry("g1-pgo").unwrap();
+    revoke(
+        &medmij_testpki::store::PkiDir::new(&pki.dir),
+        &RevokeTarget::Cert(pki.dir.join(&pgo.cert)),
+        Some("keyCompromise"),
+        time::OffsetDateTime::now_utc(),
+    )
+    .unwrap();
+    assert!(running.files_changed(), "the CRL file is watched");
+    rt.block_on(running.reload()).unwrap();
+    std::thread::sleep(medmij_gateway::proxy::RECHECK_INTERVAL + Duration::from_millis(200));
+    let (status, body) = node.get("/after");
+    assert_eq!(status, 403, "{body}");
+    let mut fresh = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut n = Node::connect(&pki, port);
+        n.get("/new")
+    }));
+    assert!(
+        fresh.as_mut().is_err(),
+        "a new handshake of the revoked peer is refused"
+    );
+    rt.block_on(running.shutdown());
+}
