@@ -899,18 +899,23 @@ async fn serve_one(
     }
     tracing::debug!(listener = name, peer = %peer, sni = %sni, version = ?conn.protocol_version(), "handshake");
     let svc = proxy::service(name, upstream, id, recheck, hsts, limits.clone());
-    let mut b = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
-    b.http1()
-        .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(limits.header_timeout())
-        .max_buf_size(limits.max_header_bytes.max(8192));
-    b.http2()
-        .timer(hyper_util::rt::TokioTimer::new())
-        .keep_alive_interval(Some(limits.idle_timeout()));
+    // The protocol is known from ALPN: serve it directly (no preface sniffing buffer per
+    // connection, as the auto builder keeps).
+    let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
     let io = hyper_util::rt::TokioIo::new(stream);
-    let conn = b.serve_connection(io, svc).into_owned();
-    let conn = watcher.watch(conn);
-    if let Err(e) = conn.await {
+    let ended = if h2 {
+        let mut b = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new());
+        b.timer(hyper_util::rt::TokioTimer::new())
+            .keep_alive_interval(Some(limits.idle_timeout()));
+        watcher.watch(b.serve_connection(io, svc)).await
+    } else {
+        let mut b = hyper::server::conn::http1::Builder::new();
+        b.timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(limits.header_timeout())
+            .max_buf_size(limits.max_header_bytes.max(8192));
+        watcher.watch(b.serve_connection(io, svc)).await
+    };
+    if let Err(e) = ended {
         tracing::debug!(listener = name, peer = %peer, error = %e, "connection ended");
     }
 }
