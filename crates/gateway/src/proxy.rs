@@ -102,6 +102,43 @@ impl Identity {
     }
 }
 
+/// One copy of each peer chain, shared by that peer's open connections (a node keeps many
+/// connections to another; each re-check needs the chain, none needs its own copy).
+#[derive(Default)]
+pub struct Chains(
+    std::sync::Mutex<
+        std::collections::HashMap<Vec<u8>, std::sync::Weak<Vec<CertificateDer<'static>>>>,
+    >,
+);
+
+/// Entries kept before dead ones are swept (a sweep is linear; the whitelist lists hundreds).
+const CHAINS_SWEEP_AT: usize = 4096;
+
+impl Chains {
+    /// The shared copy of `chain`.
+    pub fn get(&self, chain: &[CertificateDer<'static>]) -> Arc<Vec<CertificateDer<'static>>> {
+        let key = chain
+            .first()
+            .map(|c| c.as_ref().to_vec())
+            .unwrap_or_default();
+        let mut m = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(live) = m.get(&key).and_then(std::sync::Weak::upgrade) {
+            if live.as_slice() == chain {
+                return live;
+            }
+        }
+        if m.len() >= CHAINS_SWEEP_AT {
+            m.retain(|_, w| w.strong_count() > 0);
+        }
+        let a = Arc::new(chain.to_vec());
+        m.insert(key, Arc::downgrade(&a));
+        a
+    }
+}
+
 /// The listener's current verifier, swapped on reload.
 pub type CurrentVerifier = Arc<std::sync::RwLock<Option<Arc<medmij_verify::Verifier>>>>;
 
@@ -112,7 +149,7 @@ pub type CurrentVerifier = Arc<std::sync::RwLock<Option<Arc<medmij_verify::Verif
 /// handshake). At most one verification per [`RECHECK_INTERVAL`] per connection.
 pub struct Recheck {
     verifier: CurrentVerifier,
-    chain: Vec<CertificateDer<'static>>,
+    chain: Arc<Vec<CertificateDer<'static>>>,
     last_ok: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
@@ -125,10 +162,10 @@ pub const RECHECK_INTERVAL: Duration = Duration::from_secs(1);
 impl Recheck {
     /// For a verified peer chain, judged by whatever verifier the listener has now (a reload
     /// with new CRL files or anchors applies to open connections too).
-    pub fn new(verifier: CurrentVerifier, chain: &[CertificateDer<'static>]) -> Recheck {
+    pub fn new(verifier: CurrentVerifier, chain: Arc<Vec<CertificateDer<'static>>>) -> Recheck {
         Recheck {
             verifier,
-            chain: chain.to_vec(),
+            chain,
             last_ok: std::sync::Mutex::new(Some(std::time::Instant::now())),
         }
     }

@@ -433,6 +433,7 @@ fn states(p: Prepared, current: &proxy::CurrentVerifier) -> States {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(verifier.clone());
         let current = current.clone();
+        let chains = Arc::new(proxy::Chains::default());
         live_store = Some(store.clone());
         refresh.push(Box::new(medmij_verify::background::spawn(
             verifier.revocation().clone(),
@@ -442,7 +443,8 @@ fn states(p: Prepared, current: &proxy::CurrentVerifier) -> States {
             refresh.push(Box::new(store.spawn_refresh(w.refresh)));
         }
         let identity: IdentityFn = Arc::new(move |peer: Option<&[CertificateDer<'static>]>| {
-            let recheck = peer.map(|p| Arc::new(proxy::Recheck::new(current.clone(), p)));
+            let recheck =
+                peer.map(|p| Arc::new(proxy::Recheck::new(current.clone(), chains.get(p))));
             (Identity::of(peer, &store), recheck)
         });
         Arc::new(ListenerState { tls, identity })
