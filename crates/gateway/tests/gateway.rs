@@ -1104,3 +1104,105 @@ fn a_revoked_peer_is_refused_on_its_open_connection() {
     );
     rt.block_on(running.shutdown());
 }
+
+/// Faults around the gateway: a slow upstream is a 504 within the upstream deadline; an
+/// origin-form request with `Host` works through the outbound proxy; a whitelist source that
+/// turns bad (lower Volgnummer, invalid XML, an empty list) leaves the last good list in force.
+#[test]
+fn slow_upstream_origin_form_and_a_bad_whitelist_update() {
+    let pki = pki();
+    // An upstream that never answers.
+    let slow = TcpListener::bind("127.0.0.1:0").unwrap();
+    let slow_port = slow.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in slow.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let wl = std::fs::read_to_string(pki.dir.join("whitelist.xml")).unwrap();
+    std::fs::write(
+        pki.dir.join("wl-live.xml"),
+        wl.replace("<Volgnummer>1</Volgnummer>", "<Volgnummer>5</Volgnummer>"),
+    )
+    .unwrap();
+    let conf = back_config(&pki, slow_port, "certs/g1-za/chain.pem").replace(
+        "source = \"whitelist.xml\"\nrefresh = \"15m\"",
+        "source = \"wl-live.xml\"\nrefresh = \"1s\"",
+    ) + "[limits]\nupstream_timeout_secs = 1\n";
+    let rt = runtime();
+    let a = rt
+        .block_on(medmij_gateway::start(
+            check(&write_config(&pki, &conf)).unwrap(),
+        ))
+        .unwrap();
+    let port = a.backchannel.unwrap().port();
+    let t = std::time::Instant::now();
+    let mut node = Node::connect(&pki, port);
+    let (status, body) = node.get("/slow");
+    assert_eq!((status, body.as_str()), (504, "upstream timeout\n"));
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    // The list's source turns bad three ways; the node stays admitted by the last good list.
+    let pgo = pki.cat.entry("g1-pgo").unwrap().hostnames[0].clone();
+    let without = wl.replace(
+        &format!("<Hostname>{pgo}</Hostname>"),
+        "<Hostname>other.example</Hostname>",
+    );
+    for bad in [
+        without.replace("<Volgnummer>1</Volgnummer>", "<Volgnummer>2</Volgnummer>"), // lower than 5
+        "<Whitelist><not-xml".to_string(),
+        format!("<?xml version=\"1.0\"?>\n<Whitelist xmlns=\"{}\"><Tijdstempel>2026-01-01T00:00:00Z</Tijdstempel><Volgnummer>9</Volgnummer><MedMijNodes></MedMijNodes></Whitelist>\n", medmij_verify::whitelist::NAMESPACE),
+    ] {
+        std::fs::write(pki.dir.join("wl-live.xml"), bad).unwrap();
+        std::thread::sleep(Duration::from_millis(2300));
+        let mut n = Node::connect(&pki, port);
+        assert_eq!(n.get("/still").0, 504, "admitted (the slow upstream answers 504), not refused");
+    }
+    rt.block_on(a.shutdown());
+}
+
+#[test]
+fn the_outbound_proxy_takes_origin_form_with_host() {
+    let pki = pki();
+    let (up, seen) = upstream();
+    let rt = runtime();
+    let a = rt
+        .block_on(medmij_gateway::start(
+            check(&write_config(
+                &pki,
+                &back_config(&pki, up, "certs/g1-za/chain.pem"),
+            ))
+            .unwrap(),
+        ))
+        .unwrap();
+    let a_port = a.backchannel.unwrap().port();
+    let pgo = pki.cat.entry("g1-pgo").unwrap();
+    let b_conf = format!(
+        "environment = \"test\"\nstate_dir = \"{state}\"\n[outbound]\nlisten = \"127.0.0.1:0\"\ncert = \"{chain}\"\nkey = \"{key}\"\n\
+         trust_anchors = [\"ca/g1-root.pem\"]\n[outbound.resolve]\n\"za.zorgaanbieder.example:8443\" = \"127.0.0.1:{a_port}\"\n\
+         [whitelist]\nsource = \"whitelist.xml\"\n[revocation]\ncrl_files = [{crls}]\n",
+        state = pki.dir.join("state-b").display(), chain = pgo.chain, key = pgo.key, crls = crl_list(&pki));
+    let bpath = pki.dir.join("gateway-b.toml");
+    std::fs::write(&bpath, b_conf).unwrap();
+    let b = rt
+        .block_on(medmij_gateway::start(check(&bpath).unwrap()))
+        .unwrap();
+    let out = b.outbound.unwrap().port();
+    // Origin-form: the application talks to the proxy as to a server; Host names the peer and
+    // its TLS port.
+    let (code, body) = curl(&[
+        "-H",
+        "Host: za.zorgaanbieder.example:8443",
+        &format!("http://127.0.0.1:{out}/fhir/metadata"),
+    ]);
+    assert_eq!(code, 0, "{body}");
+    assert!(body.starts_with("GET /fhir/metadata HTTP/1.1"), "{body}");
+    let head = seen.lock().unwrap().last().cloned().unwrap();
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("host: za.zorgaanbieder.example:8443"),
+        "{head}"
+    );
+    rt.block_on(b.shutdown());
+    rt.block_on(a.shutdown());
+}
