@@ -7,8 +7,9 @@
 //! peer: the data for the TLS 1.2 phase-out), `medmij_gateway_requests_total{listener,status}`,
 //! `medmij_gateway_upstream_errors_total{listener,kind}`, `medmij_gateway_upstream_seconds`
 //! (histogram), `medmij_gateway_whitelist_volgnummer`, `medmij_gateway_revocation_events_total
-//! {event}` (the engine's counters: cache hits, fetches, failures), `medmij_gateway_reloads_total
-//! {result}`.
+//! {event}` (the engine's counters: cache hits, fetches, failures), `medmij_gateway_crl_age_seconds
+//! {url}` (since each cached CRL's thisUpdate), `medmij_gateway_whitelist_age_seconds` (since its
+//! Tijdstempel), `medmij_gateway_reloads_total{result}`.
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -50,6 +51,13 @@ fn snapshot_gauges(live: &Live) {
         .and_then(|s| s.current())
     {
         metrics::gauge!("medmij_gateway_whitelist_volgnummer").set(w.volgnummer as f64);
+        if let Ok(t) = ::time::OffsetDateTime::parse(
+            &w.tijdstempel,
+            &::time::format_description::well_known::Rfc3339,
+        ) {
+            let age = (::time::OffsetDateTime::now_utc() - t).whole_seconds();
+            metrics::gauge!("medmij_gateway_whitelist_age_seconds").set(age as f64);
+        }
     }
     let engines = live
         .engines
@@ -63,6 +71,12 @@ fn snapshot_gauges(live: &Live) {
     }
     for (k, v) in total {
         metrics::gauge!("medmij_gateway_revocation_events_total", "event" => k).set(v as f64);
+    }
+    let now = ::time::OffsetDateTime::now_utc().unix_timestamp();
+    for e in engines.iter() {
+        for (url, age) in e.crl_ages(now) {
+            metrics::gauge!("medmij_gateway_crl_age_seconds", "url" => url).set(age as f64);
+        }
     }
 }
 

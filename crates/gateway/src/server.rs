@@ -895,7 +895,11 @@ async fn serve_one(
         .negotiated_cipher_suite()
         .map(|c| medmij_core::wire::CipherSuite(u16::from(c.suite())).to_string())
         .unwrap_or_else(|| "-".into());
-    metrics::counter!("medmij_gateway_handshakes_total", "listener" => name, "result" => "ok", "version" => version.clone(), "suite" => suite).increment(1);
+    let group = conn
+        .negotiated_key_exchange_group()
+        .map(|g| medmij_core::wire::NamedGroup(u16::from(g.name())).to_string())
+        .unwrap_or_else(|| "-".into());
+    metrics::counter!("medmij_gateway_handshakes_total", "listener" => name, "result" => "ok", "version" => version.clone(), "suite" => suite, "group" => group).increment(1);
     if let Some(h) = &id.host {
         metrics::counter!("medmij_gateway_peer_tls_version_total", "peer_host" => h.clone(), "version" => version).increment(1);
     }

@@ -329,6 +329,9 @@ fn backchannel_mtls_identity_refusals_and_the_scanner() {
         &format!("medmij_gateway_peer_tls_version_total{{peer_host=\"{host}\",version=\"TLSv1.3\"}}"),
         "medmij_gateway_requests_total{listener=\"backchannel\",status=\"200\"}",
         "medmij_gateway_whitelist_volgnummer 1",
+        "medmij_gateway_whitelist_age_seconds ",
+        "medmij_gateway_crl_age_seconds{url=",
+        ",group=\"x25519\"}",
         "result=\"no-client-certificate\"",
     ] {
         assert!(metrics.contains(want), "{want} not in\n{metrics}");

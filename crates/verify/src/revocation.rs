@@ -331,6 +331,29 @@ impl Engine {
         .map(|_| ())
     }
 
+    /// Per CRL in use (by distribution point, or the file's name): seconds since its
+    /// thisUpdate (monitoring).
+    pub fn crl_ages(&self, now: i64) -> Vec<(String, i64)> {
+        let mut out: Vec<(String, i64)> = self
+            .crl_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(u, c)| (u.clone(), now - c.this_update))
+            .collect();
+        for ((i, _), c) in self
+            .file_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            if let (Ok(c), Some((name, _))) = (c, self.crl_files.get(*i)) {
+                out.push((name.clone(), now - c.this_update));
+            }
+        }
+        out
+    }
+
     /// Prefetches every distribution point a cached-only decision missed; returns how many
     /// were fetched and the failures.
     pub fn prefetch_misses(&self, now: i64) -> (usize, Vec<String>) {
