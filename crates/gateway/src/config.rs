@@ -649,12 +649,12 @@ impl Config {
         let crl = cx.fail_mode(
             &raw.revocation.crl,
             "revocation.crl",
-            ProfileDefaults::crl(&profile),
+            profile.revocation.crl,
         )?;
         let ocsp = cx.fail_mode(
             &raw.revocation.ocsp,
             "revocation.ocsp",
-            ProfileDefaults::ocsp(&profile),
+            profile.revocation.ocsp,
         )?;
         let crl_files = raw
             .revocation
@@ -696,16 +696,5 @@ impl Config {
             crl_files,
             limits: raw.limits,
         })
-    }
-}
-
-struct ProfileDefaults;
-
-impl ProfileDefaults {
-    fn crl(p: &Profile) -> FailMode {
-        p.revocation.crl
-    }
-    fn ocsp(p: &Profile) -> FailMode {
-        p.revocation.ocsp
     }
 }

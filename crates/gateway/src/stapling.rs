@@ -69,22 +69,7 @@ impl ResolvesServerCert for StapledResolver {
 /// The leaf's OCSP responder URL, if it names one.
 pub fn responder(leaf: &CertificateDer<'_>) -> Option<String> {
     let (_, c) = X509Certificate::from_der(leaf.as_ref()).ok()?;
-    c.extensions()
-        .iter()
-        .find_map(|e| match e.parsed_extension() {
-            x509_parser::extensions::ParsedExtension::AuthorityInfoAccess(aia) => aia
-                .accessdescs
-                .iter()
-                .find_map(|d| match (&d.access_method, &d.access_location) {
-                    (m, GeneralName::URI(u))
-                        if *m == x509_parser::oid_registry::OID_PKIX_ACCESS_DESCRIPTOR_OCSP =>
-                    {
-                        Some((*u).to_owned())
-                    }
-                    _ => None,
-                }),
-            _ => None,
-        })
+    medmij_verify::verifier::ocsp_urls(&c).into_iter().next()
 }
 
 /// Fetches and checks one answer for `chain[0]` (issued by `chain[1]`): `(DER, valid_until)`.

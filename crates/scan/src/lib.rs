@@ -54,11 +54,7 @@ pub(crate) fn cert_fact(der: &[u8]) -> facts::CertFact {
             .to_datetime()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
-        f.ocsp_responder = c.extensions().iter().any(|e| {
-            matches!(e.parsed_extension(),
-                x509_parser::extensions::ParsedExtension::AuthorityInfoAccess(aia)
-                    if aia.accessdescs.iter().any(|d| d.access_method == x509_parser::oid_registry::OID_PKIX_ACCESS_DESCRIPTOR_OCSP))
-        });
+        f.ocsp_responder = !medmij_verify::verifier::ocsp_urls(&c).is_empty();
     }
     f
 }
