@@ -309,11 +309,7 @@ fn node_side(
     let m = material::load(&tls.cert, &tls.key, &subjects).map_err(err)?;
     warnings.extend(m.warnings.iter().cloned());
     let store = whitelist_store(config, warnings, shared_store)?;
-    let crl_files: Vec<(String, Vec<u8>)> = config
-        .crl_files
-        .iter()
-        .filter_map(|p| std::fs::read(p).ok().map(|b| (p.display().to_string(), b)))
-        .collect();
+    let crl_files = crl_files(config).map_err(err)?;
     let mut builder = Verifier::builder(&config.profile, config.environment)
         .channel(Channel::Backchannel)
         .trust_anchor_files(&anchors)
@@ -330,6 +326,34 @@ fn node_side(
         (c, _) => builder.dangerous().revocation(c).finish(),
     };
     Ok((m, store, Arc::new(builder.build()?)))
+}
+
+/// The configured CRL files as DER, read with the CRL budget; PEM is converted (the engine
+/// takes DER). A file that cannot be read or is neither is an error, not a CRL silently missing.
+fn crl_files(config: &Config) -> Result<Vec<(String, Vec<u8>)>, material::MaterialError> {
+    use rustls::pki_types::pem::PemObject;
+    config
+        .crl_files
+        .iter()
+        .map(|p| {
+            let raw = medmij_core::input::read(p, medmij_core::input::Kind::Crl)
+                .map_err(|e| material::MaterialError(e.to_string()))?;
+            let der = if raw.first() == Some(&0x30) {
+                raw
+            } else {
+                rustls::pki_types::CertificateRevocationListDer::from_pem_slice(&raw)
+                    .map_err(|e| {
+                        material::MaterialError(format!(
+                            "{}: neither DER nor a PEM X509 CRL: {e}",
+                            p.display()
+                        ))
+                    })?
+                    .as_ref()
+                    .to_vec()
+            };
+            Ok((p.display().to_string(), der))
+        })
+        .collect()
 }
 
 /// The one whitelist store of this configuration (shared by the backchannel and outbound).
