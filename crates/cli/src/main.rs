@@ -39,6 +39,9 @@ enum Command {
     /// Scan endpoints: versions, suites, groups, options, chain, client certificates and refusal
     /// probes, judged per requirement. Exit 0 compliant, 1 findings, 2 cannot tell.
     Scan(Box<commands::scan::Args>),
+    /// The client probe: a TLS server that serves good and bad certificates to a client under
+    /// test and judges it per requirement. Exit 0 compliant, 1 findings, 2 cannot tell.
+    ProbeClient(Box<commands::probe_client::Args>),
     /// The gateway: the compliant TLS front of a node (`run`, `check-config`).
     #[command(subcommand)]
     Gateway(commands::gateway::GatewayCommand),
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
         Command::Anchors(c) => commands::anchors::run(c),
         Command::Scan(a) => commands::scan::run(*a),
         Command::Gateway(c) => commands::gateway::run(c),
+        Command::ProbeClient(a) => commands::probe_client::run(*a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

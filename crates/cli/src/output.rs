@@ -55,6 +55,16 @@ pub(crate) fn esc(s: &str) -> Cow<'_, str> {
     )
 }
 
+/// Multi-line text with every line passed through [`esc`] (the newlines between them kept).
+pub(crate) fn esc_lines(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for line in s.lines() {
+        o.push_str(&esc(line));
+        o.push('\n');
+    }
+    o
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

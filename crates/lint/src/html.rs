@@ -75,6 +75,64 @@ pub fn fix_table(todo: &[&Finding]) -> String {
     h
 }
 
+/// One column of a requirement grid: a name, the id of the section it links to, its findings.
+pub struct Column<'a> {
+    /// The header (an endpoint, a client, a file).
+    pub name: &'a str,
+    /// The `id` of its section below the grid.
+    pub anchor: String,
+    /// Its findings.
+    pub findings: &'a [Finding],
+}
+
+/// The id a name gets as an HTML anchor.
+pub fn anchor(t: &str) -> String {
+    t.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+/// A grid of requirements × columns, each cell the worst status of that requirement's
+/// findings (shared by the scanner's, the client probe's and the demo's reports). Rows in
+/// registry order; a requirement no column judged is left out.
+pub fn grid(columns: &[Column<'_>]) -> String {
+    use medmij_core::requirement::REGISTRY;
+    let worst = |c: &Column<'_>, req: &str| {
+        c.findings
+            .iter()
+            .filter(|f| f.requirement.0 == req)
+            .map(|f| f.status)
+            .max()
+    };
+    let mut h = String::from("<table id=\"grid\"><tr><th>requirement</th><th>title</th>");
+    for c in columns {
+        let _ = write!(h, "<th><a href=\"#{}\">{}</a></th>", c.anchor, esc(c.name));
+    }
+    h.push_str("</tr>");
+    for req in REGISTRY {
+        if !columns.iter().any(|c| worst(c, req.id.0).is_some()) {
+            continue;
+        }
+        let _ = write!(
+            h,
+            "<tr><td><code>{}</code></td><td>{}</td>",
+            req.id,
+            esc(req.title)
+        );
+        for c in columns {
+            match worst(c, req.id.0) {
+                Some(st) => {
+                    let _ = write!(h, "<td class=\"{0}\">{0}</td>", label(st));
+                }
+                None => h.push_str("<td>-</td>"),
+            }
+        }
+        h.push_str("</tr>");
+    }
+    h.push_str("</table>");
+    h
+}
+
 /// Renders the report.
 pub fn render(r: &LintReport) -> String {
     let mut h = String::new();

@@ -4,17 +4,8 @@
 
 use crate::report::{ScanReport, TargetReport};
 use medmij_core::outcome::Status;
-use medmij_core::requirement::REGISTRY;
-use medmij_lint::html::{esc, fix_table, label, STYLE};
+use medmij_lint::html::{anchor, esc, fix_table, grid, Column, STYLE};
 use std::fmt::Write;
-
-fn worst_for(t: &TargetReport, req: &str) -> Option<Status> {
-    t.findings
-        .iter()
-        .filter(|f| f.requirement.0 == req)
-        .map(|f| f.status)
-        .max()
-}
 
 /// Renders the report.
 pub fn render(r: &ScanReport) -> String {
@@ -36,42 +27,16 @@ pub fn render(r: &ScanReport) -> String {
         s.tls13_ready,
         s.unreachable.len()
     );
-    let _ = write!(
-        h,
-        "<table id=\"grid\"><tr><th>requirement</th><th>title</th>"
-    );
-    for t in &r.targets {
-        let _ = write!(
-            h,
-            "<th><a href=\"#t{}\">{}</a></th>",
-            anchor(&t.target),
-            esc(&t.target)
-        );
-    }
-    let _ = write!(h, "</tr>");
-    for req in REGISTRY {
-        if !r.targets.iter().any(|t| worst_for(t, req.id.0).is_some()) {
-            continue;
-        }
-        let _ = write!(
-            h,
-            "<tr><td><code>{}</code></td><td>{}</td>",
-            req.id,
-            esc(req.title)
-        );
-        for t in &r.targets {
-            match worst_for(t, req.id.0) {
-                Some(st) => {
-                    let _ = write!(h, "<td class=\"{0}\">{0}</td>", label(st));
-                }
-                None => {
-                    let _ = write!(h, "<td>-</td>");
-                }
-            }
-        }
-        let _ = write!(h, "</tr>");
-    }
-    let _ = write!(h, "</table>");
+    let columns: Vec<Column<'_>> = r
+        .targets
+        .iter()
+        .map(|t| Column {
+            name: &t.target,
+            anchor: format!("t{}", anchor(&t.target)),
+            findings: &t.findings,
+        })
+        .collect();
+    h.push_str(&grid(&columns));
     if !s.not_tls13_ready.is_empty() {
         let _ = write!(h, "<h2>Not TLS 1.3-ready</h2><ul>");
         for (t, why) in &s.not_tls13_ready {
@@ -86,13 +51,8 @@ pub fn render(r: &ScanReport) -> String {
     h
 }
 
-fn anchor(t: &str) -> String {
-    t.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect()
-}
-
-fn endpoint(h: &mut String, t: &TargetReport) {
+/// One endpoint's section (the demo's report shows it too).
+pub fn endpoint(h: &mut String, t: &TargetReport) {
     let f = &t.facts;
     let _ = write!(
         h,

@@ -11,19 +11,43 @@ fn x(s: &str) -> String {
     medmij_lint::html::esc(s)
 }
 
+/// One suite: a name, its findings and how long it took.
+pub struct Suite<'a> {
+    /// The suite's name (an endpoint, a client).
+    pub name: &'a str,
+    /// Its findings.
+    pub findings: &'a [medmij_core::outcome::Finding],
+    /// Seconds.
+    pub seconds: f64,
+}
+
 /// Renders the report.
 pub fn render(r: &ScanReport) -> String {
+    let suites: Vec<Suite<'_>> = r
+        .targets
+        .iter()
+        .map(|t| Suite {
+            name: &t.target,
+            findings: &t.findings,
+            seconds: t.facts.duration_ms as f64 / 1000.0,
+        })
+        .collect();
+    render_suites(&format!("medmij-tls scan ({})", r.profile), &suites)
+}
+
+/// JUnit XML for any set of suites (the scanner's endpoints, the client probe's client).
+pub fn render_suites(title: &str, suites: &[Suite<'_>]) -> String {
     let mut o = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let all: Vec<_> = r.targets.iter().flat_map(|t| &t.findings).collect();
+    let all: Vec<_> = suites.iter().flat_map(|t| t.findings).collect();
     let failures = all.iter().filter(|f| f.status == Status::Fail).count();
     let errors = all.iter().filter(|f| f.status == Status::Error).count();
     let _ = writeln!(
         o,
-        "<testsuites name=\"medmij-tls scan ({})\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">",
-        x(&r.profile),
+        "<testsuites name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">",
+        x(title),
         all.len()
     );
-    for t in &r.targets {
+    for t in suites {
         let fails = t
             .findings
             .iter()
@@ -47,15 +71,15 @@ pub fn render(r: &ScanReport) -> String {
         let _ = writeln!(
             o,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{fails}\" errors=\"{errs}\" skipped=\"{skipped}\" time=\"{:.3}\">",
-            x(&t.target),
+            x(t.name),
             t.findings.len(),
-            t.facts.duration_ms as f64 / 1000.0
+            t.seconds
         );
-        for f in &t.findings {
+        for f in t.findings {
             let _ = write!(
                 o,
                 "    <testcase classname=\"{}\" name=\"{} {}\"",
-                x(&t.target),
+                x(t.name),
                 f.requirement,
                 f.check
             );

@@ -208,6 +208,8 @@ pub struct LeafSpec {
     pub serial: Vec<u8>,
     /// Name an OCSP responder in AIA.
     pub with_ocsp: bool,
+    /// Name the issuer's CRL distribution point (the client probe's OCSP-only case has none).
+    pub with_crl: bool,
     /// Signature algorithm override (the SHA-1 fixture).
     pub sig_alg: Option<SigAlg>,
 }
@@ -260,9 +262,11 @@ impl LeafSpec {
         }
         if let Some(ca) = ca {
             p.use_authority_key_identifier_extension = true;
-            p.crl_distribution_points = vec![CrlDistributionPoint {
-                uris: vec![crl_url(base_url, &ca.id)],
-            }];
+            if self.with_crl {
+                p.crl_distribution_points = vec![CrlDistributionPoint {
+                    uris: vec![crl_url(base_url, &ca.id)],
+                }];
+            }
             let ocsp = self.with_ocsp.then(|| ocsp_url(base_url, &ca.id));
             p.custom_extensions.push(ext::authority_info_access(
                 ocsp.as_deref(),

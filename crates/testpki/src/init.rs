@@ -636,6 +636,7 @@ pub fn leaf_template(
         not_after: window.not_after,
         serial,
         with_ocsp: true,
+        with_crl: true,
         sig_alg: None,
     }
 }

@@ -62,8 +62,38 @@ pub struct Issued {
     pub serial: String,
 }
 
+/// Deliberate departures from a hierarchy's node certificate, for fixtures made after `init`
+/// (the client probe's cases). The default is the hierarchy's template.
+#[derive(Clone, Debug)]
+pub struct LeafOptions {
+    /// Validity window instead of `at - 1 h .. at + days`.
+    pub window: Option<crate::validity::Window>,
+    /// Extended key usages instead of the hierarchy's.
+    pub eku: Option<Vec<rcgen::ExtendedKeyUsagePurpose>>,
+    /// Name the CRL distribution point.
+    pub with_crl: bool,
+    /// Name the OCSP responder.
+    pub with_ocsp: bool,
+}
+
+impl Default for LeafOptions {
+    fn default() -> Self {
+        LeafOptions {
+            window: None,
+            eku: None,
+            with_crl: true,
+            with_ocsp: true,
+        }
+    }
+}
+
 /// Issues a node certificate from the hierarchy's issuing CA and records it for OCSP.
 pub fn issue(dir: &PkiDir, req: &IssueRequest) -> Result<Issued> {
+    issue_with(dir, req, &LeafOptions::default())
+}
+
+/// [`issue`] with departures from the template (validity, EKU, which revocation pointers).
+pub fn issue_with(dir: &PkiDir, req: &IssueRequest, opts: &LeafOptions) -> Result<Issued> {
     let h = req.hierarchy;
     match (req.role, h.is_backchannel()) {
         (Role::Backchannel, false) => return Err(PkiError::Invalid(format!("hierarchy `{h}` issues frontchannel certificates; backchannel needs g1 or g4"))),
@@ -102,15 +132,20 @@ pub fn issue(dir: &PkiDir, req: &IssueRequest) -> Result<Issued> {
     })?;
     serial[0] = (serial[0] & 0x7f) | 0x40;
     let now = req.at;
-    let leaf = leaf_template(
+    let mut leaf = leaf_template(
         h,
         req.hostnames.clone(),
         serial,
-        crate::validity::Window {
+        opts.window.unwrap_or(crate::validity::Window {
             not_before: now - time::Duration::hours(1),
             not_after: now + time::Duration::days(i64::from(req.days)),
-        },
+        }),
     );
+    if let Some(eku) = &opts.eku {
+        leaf.eku = eku.clone();
+    }
+    leaf.with_crl = opts.with_crl;
+    leaf.with_ocsp = opts.with_ocsp;
     let key = Key::generate(
         req.key_style.alg(h.leaf_rsa_bits()),
         &manifest.seed,

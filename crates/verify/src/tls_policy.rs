@@ -31,6 +31,10 @@ use rustls::client::Resumption;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::NoServerSessionStorage;
+
+/// Early data the measuring server takes on a resumed session: one 16 KiB record is enough to
+/// see that a client sends it.
+const MEASURED_EARLY_DATA: u32 = 16 * 1024;
 use rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
 use std::sync::Arc;
 
@@ -256,6 +260,39 @@ impl TlsPolicy {
         } else {
             cfg.resumption = Resumption::disabled();
             cfg.enable_early_data = false;
+        }
+        Ok(cfg)
+    }
+
+    /// A server that measures clients (the client probe): every version, suite and group
+    /// aws-lc-rs has, so a client's offer is met wherever rustls can, and a client certificate
+    /// requested but not required (`client_verifier` records it). `versions` narrows the
+    /// versions (the probe's TLS 1.2-only case). With `resumption` it issues tickets and
+    /// accepts 0-RTT, so a client that would send early data gets the chance to show it; every
+    /// other probe case never resumes, so the client must judge each certificate afresh.
+    pub fn measuring_server(
+        resolver: Arc<dyn rustls::server::ResolvesServerCert>,
+        client_verifier: Arc<dyn rustls::server::danger::ClientCertVerifier>,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+        resumption: bool,
+    ) -> Result<ServerConfig, PolicyError> {
+        let provider = CryptoProvider {
+            cipher_suites: rustls::crypto::aws_lc_rs::ALL_CIPHER_SUITES.to_vec(),
+            kx_groups: rustls::crypto::aws_lc_rs::ALL_KX_GROUPS.to_vec(),
+            ..rustls::crypto::aws_lc_rs::default_provider()
+        };
+        let mut cfg = ServerConfig::builder_with_provider(Arc::new(provider))
+            .with_protocol_versions(versions)?
+            .with_client_cert_verifier(client_verifier)
+            .with_cert_resolver(resolver);
+        cfg.ignore_client_order = true;
+        if resumption {
+            // Stateful tickets (the default session cache): rustls takes 0-RTT only on those.
+            cfg.send_tls13_tickets = 1;
+            cfg.max_early_data_size = MEASURED_EARLY_DATA;
+        } else {
+            cfg.session_storage = Arc::new(NoServerSessionStorage {});
+            cfg.send_tls13_tickets = 0;
         }
         Ok(cfg)
     }

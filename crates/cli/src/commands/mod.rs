@@ -4,6 +4,7 @@ pub(crate) mod anchors;
 pub(crate) mod gateway;
 pub(crate) mod lint;
 pub(crate) mod pki;
+pub(crate) mod probe_client;
 pub(crate) mod requirements;
 pub(crate) mod scan;
 pub(crate) mod verify;

@@ -54,7 +54,7 @@ pub struct Context<'a> {
 
 impl Context<'_> {
     /// The status of an item the NCSC rates `c`, unless a profile deviation permits it.
-    fn rated(&self, item: Item, c: Classification) -> (Status, String) {
+    pub fn rated(&self, item: Item, c: Classification) -> (Status, String) {
         let unconfirmed = if c.confidence == medmij_core::ncsc::Confidence::Unconfirmed {
             " (level unconfirmed in the reference)"
         } else {
