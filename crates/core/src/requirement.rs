@@ -204,7 +204,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[FrontchannelServer, BackchannelServer, BackchannelClient],
         profiles: BOTH,
         enforced: Coverage { how: "`gateway` listeners and the outbound client take their configs from the TLS policy: good-rated suites and groups first (X25519MLKEM768 preferred), the server's order, sufficient ones dropped with strict = true", by: "gateway (policy)", status: Implemented },
-        verified: Coverage { how: "`scan` enumerates versions, suites (NCSC table + IANA rest), groups (HelloRetryRequest / ServerKeyExchange), DH primes (RFC 7919 or custom), SHA-1/SHA-224 key-exchange signatures, compression, secure renegotiation, EMS, server order; the chain's keys and hashes through the linter; classified under the profile's NCSC table (phase-out/insufficient = fail, sufficient = warning, --strict fail); the client probe's side is pending", by: "scanner, client probe", status: Partial },
+        verified: Coverage { how: "`scan` enumerates versions, suites (NCSC table + IANA rest), groups (HelloRetryRequest / ServerKeyExchange), DH primes (RFC 7919 or custom), SHA-1/SHA-224 key-exchange signatures, compression, secure renegotiation, EMS, server order; the chain's keys and hashes through the linter; classified under the profile's NCSC table (phase-out/insufficient = fail, sufficient = warning, --strict fail); `probe-client` rates what a client offers (versions, suites, groups, signature schemes) the same way (client.* checks)", by: "scanner, client probe", status: Implemented },
     },
     Requirement {
         id: CORE_TLS_302,
@@ -225,8 +225,8 @@ pub static REGISTRY: &[Requirement] = &[
         citation: Citation { document: SEED_TLS, section: "core.tls.303" },
         roles: &[BackchannelClient, BackchannelServer, FrontchannelServer],
         profiles: BOTH,
-        enforced: Coverage { how: "the TLS policy's servers accept no early data and its clients never send it (gateway listeners and outbound proxy); the client probe's detection of False Start is pending", by: "gateway, library", status: Partial },
-        verified: Coverage { how: "`scan` resumes a TLS 1.3 session and sends 0-RTT data when the ticket allows it: accepted = fail (tls.zero-rtt); the client probe (False Start, early data from clients) is pending", by: "client probe, scanner", status: Partial },
+        enforced: Coverage { how: "the TLS policy's servers accept no early data and its clients never send it (gateway listeners and outbound proxy; the client probe passes the outbound proxy on client.no-false-start and client.no-early-data)", by: "gateway, library", status: Implemented },
+        verified: Coverage { how: "`scan` resumes a TLS 1.3 session and sends 0-RTT data when the ticket allows it: accepted = fail (tls.zero-rtt); `probe-client` holds back its TLS 1.2 Finished and fails a client sending application data first (client.no-false-start), and issues a 0-RTT ticket and fails a client offering early data (client.no-early-data)", by: "client probe, scanner", status: Implemented },
     },
     Requirement {
         id: CORE_TLS_304,
@@ -237,7 +237,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[FrontchannelServer, BackchannelServer, BackchannelClient],
         profiles: BOTH,
         enforced: Coverage { how: "rustls in every gateway listener negotiates the highest common version and sets the downgrade sentinel (the scanner's tls.highest-version / tls.downgrade-sentinel pass on the gateway)", by: "gateway", status: Implemented },
-        verified: Coverage { how: "`scan` offers TLS 1.0–1.3 and expects the highest supported (tls.highest-version); offers at most 1.2 to a 1.3 server and expects DOWNGRD\\x01 (tls.downgrade-sentinel); the client probe is pending", by: "scanner, client probe", status: Partial },
+        verified: Coverage { how: "`scan` offers TLS 1.0–1.3 and expects the highest supported (tls.highest-version); offers at most 1.2 to a 1.3 server and expects DOWNGRD\\x01 (tls.downgrade-sentinel); a client's offer is recorded by `probe-client` (its highest version)", by: "scanner, client probe", status: Implemented },
     },
     Requirement {
         id: CORE_TLS_305,
@@ -248,7 +248,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[FrontchannelServer, BackchannelServer, BackchannelClient],
         profiles: BOTH,
         enforced: Coverage { how: "the profile's versions configure the gateway: backchannel servers and the outbound client 1.3 + 1.2; the frontchannel 1.3 only unless tls12 = true or the profile requires 1.2", by: "gateway (policy)", status: Implemented },
-        verified: Coverage { how: "`scan`: a version the profile requires of a server missing = fail (tls.versions-required); TLS 1.3-only readiness per endpoint and per network (tls.tls13-ready); clients: the client probe (pending)", by: "scanner, client probe", status: Partial },
+        verified: Coverage { how: "`scan`: a version the profile requires of a server missing = fail (tls.versions-required); TLS 1.3-only readiness per endpoint and per network (tls.tls13-ready); clients: `probe-client` fails a client not offering every version the profile requires of a client (client.versions-required)", by: "scanner, client probe", status: Implemented },
     },
     Requirement {
         id: CORE_TLS_307,
@@ -281,7 +281,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[BackchannelServer, BackchannelClient],
         profiles: BOTH,
         enforced: Coverage { how: "verifier in both directions (chain to the profile's anchors, EKU, validity, CRL and OCSP with caches, a refusal is a TLS alert); the gateway decides from memory, fetches a first contact in place within the deadline, refreshes in the background, and re-checks the stored peer chain on open connections", by: "verifier + revocation", status: Implemented },
-        verified: Coverage { how: "`scan` presents no, self-signed and unknown-CA certificates, and with `--probe-pki DIR` revoked, expired, not-yet-valid, clientAuth-only and not-whitelisted ones; each must be refused with a TLS alert in the handshake (refusal.*), an HTTP error after it is a fail", by: "scanner; test PKI fixtures", status: Implemented },
+        verified: Coverage { how: "`scan` presents no, self-signed and unknown-CA certificates, and with `--probe-pki DIR` revoked, expired, not-yet-valid, clientAuth-only and not-whitelisted ones; each must be refused with a TLS alert in the handshake (refusal.*), an HTTP error after it is a fail; clients: `probe-client` serves certificates revoked on the CRL only and at the OCSP responder only (client.refuses-revoked-crl/-ocsp)", by: "scanner, client probe; test PKI fixtures", status: Implemented },
     },
     Requirement {
         id: CORE_TLS_310,
@@ -292,7 +292,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[BackchannelServer, BackchannelClient],
         profiles: BOTH,
         enforced: Coverage { how: "verifier uses valid staples (never fatal when invalid) and falls back to fetching; hard/soft/off per mechanism; the gateway staples a fresh OCSP answer for its own certificate (none rather than stale)", by: "gateway, verifier", status: Implemented },
-        verified: Coverage { how: "`scan` reports stapling (TLS 1.2 CertificateStatus, TLS 1.3 via the recording client) and calls it not applicable when the certificate names no responder (tls.ocsp-stapling); the client probe is pending", by: "scanner, client probe; test PKI OCSP responder", status: Partial },
+        verified: Coverage { how: "`scan` reports stapling (TLS 1.2 CertificateStatus, TLS 1.3 via the recording client) and calls it not applicable when the certificate names no responder (tls.ocsp-stapling); `probe-client` staples a valid answer and fails a client that refuses it (client.accepts-stapled)", by: "scanner, client probe; test PKI OCSP responder", status: Implemented },
     },
     Requirement {
         id: CORE_TLS_311,
@@ -303,7 +303,7 @@ pub static REGISTRY: &[Requirement] = &[
         roles: &[BackchannelServer, BackchannelClient, BackchannelCertificate],
         profiles: BOTH,
         enforced: Coverage { how: "verifier: webpki path to the profile's anchors (each candidate path's anchor validity and cut-off date checked during path building), leaf EKU serverAuth checked separately (client certificates too; anyExtendedKeyUsage refused), no keyCertSign in a leaf, optional intermediate allow-list; on the handshake path also RFC 5280 serial form (positive, at most 20 octets) and name-string encoding of every sent certificate, so the linter need not be run for those", by: "verifier", status: Implemented },
-        verified: Coverage { how: "`lint`: the verifier's chain rules (EKU, validity, anchors, encoding, key, revocation with --revocation/--crl) plus keyUsage, SAN/CN, extensions and days left; policy OIDs under core.tls.314", by: "linter; test PKI fixtures", status: Implemented },
+        verified: Coverage { how: "`lint`: the verifier's chain rules (EKU, validity, anchors, encoding, key, revocation with --revocation/--crl) plus keyUsage, SAN/CN, extensions and days left; policy OIDs under core.tls.314; clients: `probe-client` serves expired, unknown-root and clientAuth-only server certificates and fails a client that completes the handshake (client.refuses-*)", by: "linter, client probe; test PKI fixtures", status: Implemented },
     },
     Requirement {
         id: CORE_TLS_313,

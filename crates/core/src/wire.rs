@@ -230,5 +230,11 @@ code_point! {
         RSA_PSS_PSS_SHA384 = 0x080A => "rsa_pss_pss_sha384",
         /// rsa_pss_pss_sha512.
         RSA_PSS_PSS_SHA512 = 0x080B => "rsa_pss_pss_sha512",
+        /// mldsa44 (FIPS 204; draft-ietf-tls-mldsa).
+        MLDSA44 = 0x0904 => "mldsa44",
+        /// mldsa65.
+        MLDSA65 = 0x0905 => "mldsa65",
+        /// mldsa87.
+        MLDSA87 = 0x0906 => "mldsa87",
     }
 }

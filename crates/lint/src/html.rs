@@ -92,17 +92,35 @@ pub fn anchor(t: &str) -> String {
         .collect()
 }
 
-/// A grid of requirements × columns, each cell the worst status of that requirement's
-/// findings (shared by the scanner's, the client probe's and the demo's reports). Rows in
+/// The status a grid cell shows for these findings: the worst of those that were judged, so
+/// a requirement with a pass and a not-applicable finding shows pass; not-applicable,
+/// not-tested or not-yet-effective only when nothing else was judged.
+pub fn cell_status(statuses: impl Iterator<Item = Status>) -> Option<Status> {
+    let all: Vec<Status> = statuses.collect();
+    all.iter()
+        .copied()
+        .filter(|s| {
+            !matches!(
+                s,
+                Status::NotApplicable | Status::NotTested | Status::NotYetEffective
+            )
+        })
+        .max()
+        .or_else(|| all.iter().copied().max())
+}
+
+/// A grid of requirements × columns, each cell the worst judged status of that requirement's
+/// findings ([`cell_status`]) (shared by the scanner's, the client probe's and the demo's reports). Rows in
 /// registry order; a requirement no column judged is left out.
 pub fn grid(columns: &[Column<'_>]) -> String {
     use medmij_core::requirement::REGISTRY;
     let worst = |c: &Column<'_>, req: &str| {
-        c.findings
-            .iter()
-            .filter(|f| f.requirement.0 == req)
-            .map(|f| f.status)
-            .max()
+        cell_status(
+            c.findings
+                .iter()
+                .filter(|f| f.requirement.0 == req)
+                .map(|f| f.status),
+        )
     };
     let mut h = String::from("<table id=\"grid\"><tr><th>requirement</th><th>title</th>");
     for c in columns {

@@ -1,6 +1,7 @@
 //! One module per subcommand; each parses its arguments and calls the libraries.
 
 pub(crate) mod anchors;
+pub(crate) mod demo;
 pub(crate) mod gateway;
 pub(crate) mod lint;
 pub(crate) mod pki;

@@ -401,6 +401,15 @@ fn kex_signature(version: NcscVersion, s: SignatureScheme) -> Classification {
     const S: &str = "ncsc-tls.md §3.2";
     let (hash, sig) = scheme_hash(s);
     let is_dsa = s.0 < 0x0800 && sig == 2;
+    // ML-DSA (FIPS 204; draft-ietf-tls-mldsa code points): post-quantum, hashing inside the
+    // algorithm. Neither NCSC edition rates it; rustls with aws-lc-rs offers it, so a client
+    // probe meets it. Rated like the other intrinsic-hash schemes and marked unconfirmed.
+    if matches!(s.0, 0x0904..=0x0906) {
+        return u(
+            Sufficient,
+            "not in the NCSC tables: ML-DSA (FIPS 204), rated like EdDSA (ncsc-tls.md §2.3) until NCSC rates it",
+        );
+    }
     match (version, hash) {
         (V2025_05, _) if is_dsa => c(Insufficient, "ncsc-tls.md §2.3: DSS insufficient"),
         (_, Some(HashAlg::Md5)) => match version {

@@ -329,3 +329,20 @@ fn options_follow_section_2_6() {
         Confidence::Unconfirmed
     );
 }
+
+#[test]
+fn ml_dsa_schemes_are_sufficient_and_unconfirmed_not_unknown() {
+    for code in [0x0904u16, 0x0905, 0x0906] {
+        for v in [NcscVersion::V2_1, NcscVersion::V2025_05] {
+            let c = classify(v, Item::KexSignature(SignatureScheme(code)));
+            assert_eq!(c.level, Level::Sufficient, "{code:#06x} under {v:?}");
+            assert_eq!(c.confidence, Confidence::Unconfirmed);
+        }
+    }
+    // A code point nobody assigned stays insufficient.
+    let c = classify(
+        NcscVersion::V2025_05,
+        Item::KexSignature(SignatureScheme(0x0999)),
+    );
+    assert_eq!(c.level, Level::Insufficient);
+}
