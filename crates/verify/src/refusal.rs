@@ -188,6 +188,52 @@ impl fmt::Display for Refusal {
 }
 
 impl Code {
+    /// Every code, in the order the troubleshooting page lists them.
+    pub const ALL: [Code; 18] = [
+        Code::Malformed,
+        Code::UnknownIssuer,
+        Code::IncompleteChain,
+        Code::AnchorNoLongerTrusted,
+        Code::IntermediateNotAllowed,
+        Code::AnchorExpired,
+        Code::Expired,
+        Code::NotYetValid,
+        Code::EkuMissingServerAuth,
+        Code::BadSignature,
+        Code::WeakKey,
+        Code::Revoked,
+        Code::RevocationUnknown,
+        Code::HostnameMismatch,
+        Code::NotWhitelisted,
+        Code::WildcardName,
+        Code::LeafKeyCertSign,
+        Code::InvalidEncoding,
+    ];
+
+    /// For the troubleshooting page: what happened, and what to check first.
+    pub fn explain(self) -> (&'static str, &'static str) {
+        match self {
+            Code::Malformed => ("a certificate the peer sent is not well-formed DER X.509, or it sent more than ten", "the peer's chain file: PEM blocks intact, nothing edited, no private key or CSR in it"),
+            Code::UnknownIssuer => ("no path leads from the peer's certificate to one of the trust anchors: an intermediate is missing, the root is not one of ours, or a look-alike issuer does not carry the real issuer's signature", "`medmij-tls verify --trust-anchor ROOT.pem CHAIN.pem` on the peer's chain; that the peer sends its intermediates; that the anchors are the PKIoverheid G1/G4 roots (test: the test PKI's roots)"),
+            Code::IncompleteChain => ("the peer sent its certificate without the intermediate that issued it", "the peer's configured chain: leaf, then the issuing CA, then its issuer (`medmij-tls lint CHAIN.pem`)"),
+            Code::AnchorNoLongerTrusted => ("the only path ends at a root the profile no longer trusts (the PKIoverheid EV root after 2022-12-04)", "which root the peer's certificate chains to; it needs a G1 or G4 certificate"),
+            Code::IntermediateNotAllowed => ("the path goes through an intermediate that is not on the profile's allow-list", "the profile's intermediate allow-list and the peer's issuing CA"),
+            Code::AnchorExpired => ("the trust anchor the path ends at has expired", "the root files installed (`medmij-tls anchors list`, `anchors fetch`)"),
+            Code::Expired => ("a certificate of the path is past its notAfter", "the peer's certificate dates, and this machine's clock (NTP)"),
+            Code::NotYetValid => ("a certificate of the path is before its notBefore", "this machine's clock and the peer's (a freshly issued certificate on a machine that is behind)"),
+            Code::EkuMissingServerAuth => ("the peer's certificate has an extended key usage without serverAuth; MedMij requires serverAuth on client certificates too", "the certificate ordered: a PKIoverheid services (server) certificate, not a clientAuth-only one"),
+            Code::BadSignature => ("a signature in the path uses a refused algorithm (SHA-1, MD5) or does not verify", "the peer's certificates' signature algorithms (`medmij-tls lint`)"),
+            Code::WeakKey => ("the peer's key is too weak (RSA below 2048 bits) or of a type not accepted", "the peer's key size; order a new certificate with an RSA 3072 or EC P-256 key"),
+            Code::Revoked => ("the CA revoked a certificate of the path (a fresh CRL or OCSP answer says so)", "whether the peer knows (its certificate must be replaced); `medmij-tls verify --format json` shows which source said revoked"),
+            Code::RevocationUnknown => ("the revocation status could not be established and the policy is hard-fail (no fresh CRL, OCSP did not answer)", "that this machine reaches the CRL distribution point and OCSP responder in the certificate (proxy, firewall), and the CRL's nextUpdate; the gateway's metrics show each CRL's age"),
+            Code::HostnameMismatch => ("the server's certificate is not valid for the hostname connected to", "the hostname in the whitelist and the certificate's SAN dNSNames"),
+            Code::NotWhitelisted => ("none of the certificate's SAN dNSNames (inbound) or the hostname connected to (outbound) is on the whitelist", "`medmij-tls whitelist contains HOST --whitelist SOURCE`, the whitelist's Volgnummer and age (gateway metrics)"),
+            Code::WildcardName => ("a backchannel certificate names a wildcard; whitelist names are exact", "order a certificate that names each host"),
+            Code::LeafKeyCertSign => ("an end-entity certificate allows keyCertSign", "have the CA reissue it; a node certificate must not sign certificates"),
+            Code::InvalidEncoding => ("a serial number or name in a certificate breaks RFC 5280 (zero, negative or over 20 octets; a string not valid for its type)", "have the CA reissue it; a conforming CA never issues these"),
+        }
+    }
+
     /// The check (and through it the requirement and fix) a code belongs to: the registry in
     /// [`medmij_core::checks`] is the one source of that metadata.
     pub fn check(self) -> &'static Check {
@@ -293,6 +339,38 @@ impl Code {
 mod tests {
     use super::*;
     use rustls::AlertDescription;
+
+    /// A new code fails to compile here until it is given a place, and then this test fails
+    /// until `Code::ALL` (the troubleshooting page) lists it.
+    #[test]
+    fn all_lists_every_code_once() {
+        use Code::*;
+        let place = |c: Code| match c {
+            Malformed => 0,
+            UnknownIssuer => 1,
+            IncompleteChain => 2,
+            AnchorNoLongerTrusted => 3,
+            IntermediateNotAllowed => 4,
+            AnchorExpired => 5,
+            Expired => 6,
+            NotYetValid => 7,
+            EkuMissingServerAuth => 8,
+            BadSignature => 9,
+            WeakKey => 10,
+            Revoked => 11,
+            RevocationUnknown => 12,
+            HostnameMismatch => 13,
+            NotWhitelisted => 14,
+            WildcardName => 15,
+            LeafKeyCertSign => 16,
+            InvalidEncoding => 17,
+        };
+        for (i, c) in Code::ALL.iter().enumerate() {
+            assert_eq!(place(*c), i, "{c:?}");
+            let (what, check) = c.explain();
+            assert!(!what.is_empty() && !check.is_empty(), "{c:?}");
+        }
+    }
 
     #[test]
     fn every_code_has_a_registered_check_and_makes_rustls_send_the_alert_we_report() {

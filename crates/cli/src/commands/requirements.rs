@@ -13,11 +13,22 @@ pub(crate) struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    /// List the refusal codes instead (what the gateway and `verify` log, keyed by requirement
+    /// and code; `--format md` is the generated part of docs/troubleshooting.md).
+    #[arg(long)]
+    refusals: bool,
 }
 
 /// Runs the command.
 pub(crate) fn run(args: Args) -> anyhow::Result<u8> {
     let profile = args.profile.load()?;
+    if args.refusals {
+        crate::output::write(&match args.format {
+            Format::Md => medmij_lint::docs::refusals_markdown(),
+            _ => medmij_lint::docs::refusals_text(),
+        });
+        return Ok(0);
+    }
     let out = match args.format {
         Format::Json => serde_json::to_string_pretty(&to_json(&profile))? + "\n",
         Format::Md => markdown(&profile),
@@ -131,7 +142,7 @@ fn text(p: &Profile) -> String {
 fn markdown(p: &Profile) -> String {
     let cell = |t: &str| t.replace('|', "\\|");
     let mut s = format!(
-        "# Traceability matrix: {}\n\n{} (NCSC {}).\n\n",
+        "# Traceability matrix: {}\n\n{} (NCSC {}).\n\n<!-- Generated from the requirement and check registries by `medmij-tls requirements --format md`; do not edit (a test fails when docs/requirements.md is stale). -->\n\n",
         p.id, p.title, p.ncsc
     );
     s.push_str("| ID | Level | Title | Roles | Enforced | Verified | Citation |\n|---|---|---|---|---|---|---|\n");
@@ -155,6 +166,39 @@ fn markdown(p: &Profile) -> String {
             cell(r.citation.document),
             cell(r.citation.section)
         ));
+    }
+    s.push_str("\n## Checks per requirement\n\nEvery automated check of the registry, where it runs (`lint --explain CHECK` says more).\n");
+    for r in REGISTRY.iter().filter(|r| applies(r, p)) {
+        let checks: Vec<_> = medmij_core::checks::CHECKS
+            .iter()
+            .filter(|c| c.requirement == r.id)
+            .collect();
+        if checks.is_empty() {
+            continue;
+        }
+        s.push_str(&format!(
+            "\n### `{}` {}\n\n| check | runs in | what passes |\n|---|---|---|\n",
+            r.id,
+            cell(r.title)
+        ));
+        for c in checks {
+            let stages: Vec<String> = c
+                .stages
+                .iter()
+                .map(|st| {
+                    serde_json::to_value(st)
+                        .ok()
+                        .and_then(|v| v.as_str().map(String::from))
+                        .unwrap_or_default()
+                })
+                .collect();
+            s.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                c.name,
+                stages.join(", "),
+                cell(c.title)
+            ));
+        }
     }
     if !p.deviations.is_empty() {
         s.push_str("\n## Deviations (core.tls.302)\n\n");
