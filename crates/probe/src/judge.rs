@@ -335,7 +335,14 @@ fn case_finding(
     if case == Case::NotWhitelisted {
         return match mine.iter().find(|c| c.outcome == Outcome::Completed) {
             Some(c) => with(
-                finding(name, Status::Fail, format!("completed a handshake with {}, which is not on the whitelist", case.sni(&hostname_of(c)))),
+                finding(
+                    name,
+                    Status::Fail,
+                    format!(
+                        "completed a handshake with {}, which is not on the whitelist",
+                        c.hello.as_ref().and_then(|h| h.server_name.as_deref()).unwrap_or("the not-whitelisted name")
+                    ),
+                ),
                 seen(c),
                 client,
             ),
@@ -458,12 +465,4 @@ fn case_finding(
         fd = with(fd, seen(c), client);
     }
     fd
-}
-
-fn hostname_of(c: &ConnectionFacts) -> String {
-    c.hello
-        .as_ref()
-        .and_then(|h| h.server_name.clone())
-        .and_then(|n| n.split_once('.').map(|(_, rest)| rest.to_owned()))
-        .unwrap_or_default()
 }
