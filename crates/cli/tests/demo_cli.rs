@@ -201,3 +201,34 @@ fn the_demo_refuses_a_directory_it_did_not_make() {
         "keep me"
     );
 }
+
+#[test]
+fn a_second_demo_on_the_same_directory_is_refused_while_the_first_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    let first = bin()
+        .args(["demo", "--out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The first holds the directory once its PKI appears.
+    let start = std::time::Instant::now();
+    while !out.join("pki").exists() {
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "the first demo never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let o = bin().args(["demo", "--out"]).arg(&out).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("another `medmij-tls demo` is running"));
+    let done = first.wait_with_output().unwrap();
+    assert_eq!(
+        done.status.code(),
+        Some(0),
+        "the first demo was not disturbed"
+    );
+    assert!(out.join("report.html").exists());
+}

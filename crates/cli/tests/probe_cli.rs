@@ -34,7 +34,11 @@ fn probe(pki: &Pki, args: &[&str], drive: impl FnOnce(u16)) -> (i32, String) {
     let mut child = bin()
         .args(["probe-client", "--pki-dir", pki.dir.to_str().unwrap()])
         .args(["--listen", &format!("127.0.0.1:{port}"), "--hostname", HOST])
-        .args(if args.contains(&"--timeout") { &[][..] } else { &["--timeout", "60"][..] })
+        .args(if args.contains(&"--timeout") {
+            &[][..]
+        } else {
+            &["--timeout", "60"][..]
+        })
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -46,7 +50,10 @@ fn probe(pki: &Pki, args: &[&str], drive: impl FnOnce(u16)) -> (i32, String) {
     assert!(line.starts_with("probe-client: listening on"), "{line}");
     drive(port);
     let o = child.wait_with_output().unwrap();
-    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into_owned())
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+    )
 }
 
 #[test]
@@ -57,7 +64,16 @@ fn a_vendor_runs_the_probe_against_curl() {
     let cases = "good,stapled,expired,unknown-root";
     let (code, json) = probe(
         &pki,
-        &["--cases", cases, "--format", "json", "--whitelist-out", wl.to_str().unwrap(), "--client-name", "curl -k"],
+        &[
+            "--cases",
+            cases,
+            "--format",
+            "json",
+            "--whitelist-out",
+            wl.to_str().unwrap(),
+            "--client-name",
+            "curl -k",
+        ],
         |port| {
             for c in cases.split(',') {
                 assert_eq!(curl_case(port, c, None), 0, "{c}");
@@ -66,7 +82,10 @@ fn a_vendor_runs_the_probe_against_curl() {
     );
     assert_eq!(code, 1, "curl -k accepts the bad cases: {json}");
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(schema_errors(&schema_validator("probe-client-1.json"), &doc), Vec::<String>::new());
+    assert_eq!(
+        schema_errors(&schema_validator("probe-client-1.json"), &doc),
+        Vec::<String>::new()
+    );
     assert_eq!(doc["client"], "curl -k");
     let status = |check: &str| {
         doc["findings"]
@@ -83,7 +102,11 @@ fn a_vendor_runs_the_probe_against_curl() {
     assert_eq!(status("client.accepts-stapled"), "pass");
     assert_eq!(status("client.refuses-expired"), "fail");
     assert_eq!(status("client.refuses-unknown-root"), "fail");
-    assert_eq!(status("client.refuses-revoked-crl"), "not-tested", "not selected");
+    assert_eq!(
+        status("client.refuses-revoked-crl"),
+        "not-tested",
+        "not selected"
+    );
     // The whitelist it wrote validates and names the case hosts but not not-whitelisted.
     let o = run(&["whitelist", "check", wl.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -91,19 +114,29 @@ fn a_vendor_runs_the_probe_against_curl() {
     assert!(text.contains(&format!("expired.{HOST}")) && !text.contains("not-whitelisted."));
     // HTML and JUnit, with the right CA: the good case passes, expired is refused.
     let ca = pki.dir.join("ca/g1-root.pem").display().to_string();
-    let (code, html) = probe(&pki, &["--cases", "good,expired", "--format", "html"], |port| {
-        assert_eq!(curl_case(port, "good", Some(&ca)), 0);
-        assert_ne!(curl_case(port, "expired", Some(&ca)), 0);
-    });
-    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("id=\"grid\""), "{html}");
-    assert_eq!(code, 1, "curl sends no client certificate and offers CBC suites");
+    let (code, html) = probe(
+        &pki,
+        &["--cases", "good,expired", "--format", "html"],
+        |port| {
+            assert_eq!(curl_case(port, "good", Some(&ca)), 0);
+            assert_ne!(curl_case(port, "expired", Some(&ca)), 0);
+        },
+    );
+    assert!(
+        html.starts_with("<!DOCTYPE html>") && html.contains("id=\"grid\""),
+        "{html}"
+    );
+    assert_eq!(
+        code, 1,
+        "curl sends no client certificate and offers CBC suites"
+    );
     let (_, junit) = probe(&pki, &["--cases", "good", "--format", "junit"], |port| {
         assert_eq!(curl_case(port, "good", Some(&ca)), 0);
     });
     let xml = roxmltree::Document::parse(&junit).unwrap();
-    assert!(xml
-        .descendants()
-        .any(|n| n.has_tag_name("testcase") && n.attribute("name").is_some_and(|a| a.contains("client.accepts-good"))));
+    assert!(xml.descendants().any(|n| n.has_tag_name("testcase")
+        && n.attribute("name")
+            .is_some_and(|a| a.contains("client.accepts-good"))));
 }
 
 #[test]
@@ -127,7 +160,14 @@ fn nothing_connecting_and_bad_arguments_exit_2() {
     assert!(stderr(&o).contains("not a test PKI"), "{}", stderr(&o));
     let o = run(&["probe-client", "--list"]);
     assert!(stdout(&o).contains("client.no-false-start"));
-    assert!(!stdout(&o).contains("tls.zero-rtt"), "the scanner's checks are the scanner's list");
+    assert!(
+        !stdout(&o).contains("tls.zero-rtt"),
+        "the scanner's checks are the scanner's list"
+    );
     let o = run(&["probe-client", "--explain", "client.accepts-stapled"]);
-    assert!(stdout(&o).contains("core.tls.310") && stdout(&o).contains("client probe"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("core.tls.310") && stdout(&o).contains("client probe"),
+        "{}",
+        stdout(&o)
+    );
 }

@@ -66,8 +66,10 @@ fn step<E: std::fmt::Display>(step: &'static str) -> impl FnOnce(E) -> DemoError
     }
 }
 
-/// Makes `dir` empty and ours: a new directory, or one an earlier demo made.
-fn prepare_out(dir: &Path) -> Result<(), DemoError> {
+/// Makes `dir` empty and ours, and holds it: a new directory, or one an earlier demo made
+/// (everything but the marker is removed). The returned file is the marker, locked for the
+/// run, so a second demo on the same directory is refused instead of emptying it underneath.
+fn prepare_out(dir: &Path) -> Result<std::fs::File, DemoError> {
     let err = |why: String| DemoError::Out {
         dir: dir.display().to_string(),
         why,
@@ -82,14 +84,40 @@ fn prepare_out(dir: &Path) -> Result<(), DemoError> {
                 "exists and was not made by `medmij-tls demo`; choose another directory".into(),
             ));
         }
-        std::fs::remove_dir_all(dir).map_err(|e| err(e.to_string()))?;
     }
     std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
+    let marker = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(MARKER))
+        .map_err(|e| err(e.to_string()))?;
+    match marker.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            return Err(err("another `medmij-tls demo` is running in it".into()))
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(err(e.to_string())),
+    }
+    for entry in std::fs::read_dir(dir).map_err(|e| err(e.to_string()))? {
+        let entry = entry.map_err(|e| err(e.to_string()))?;
+        if entry.file_name() == MARKER {
+            continue;
+        }
+        let p = entry.path();
+        let gone = if entry.file_type().map_err(|e| err(e.to_string()))?.is_dir() {
+            std::fs::remove_dir_all(&p)
+        } else {
+            std::fs::remove_file(&p)
+        };
+        gone.map_err(|e| err(format!("{}: {e}", p.display())))?;
+    }
     std::fs::write(
         dir.join(MARKER),
-        "made by medmij-tls demo; removed by the next run\n",
+        "made by medmij-tls demo; emptied by the next run\n",
     )
-    .map_err(|e| err(e.to_string()))
+    .map_err(|e| err(e.to_string()))?;
+    Ok(marker)
 }
 
 fn loopback() -> IpAddr {
@@ -107,7 +135,7 @@ fn toml_path(p: &Path) -> String {
 pub fn run(out: &Path, say: &mut dyn FnMut(&str)) -> Result<DemoReport, DemoError> {
     let started = Instant::now();
     let started_at = time::OffsetDateTime::now_utc();
-    prepare_out(out)?;
+    let _held = prepare_out(out)?;
     let out = std::fs::canonicalize(out).map_err(step("--out"))?;
     let profile = Profile::default_profile();
 

@@ -295,7 +295,9 @@ fn choose(
     sequence: &[Case],
     shared: &Shared,
 ) -> (Option<Case>, Case) {
-    if let Some(name) = sni {
+    // DNS names compare case-insensitively, and a trailing dot names the same host.
+    let sni = sni.map(|n| n.trim_end_matches('.').to_ascii_lowercase());
+    if let Some(name) = sni.as_deref() {
         if let Some(label) = name
             .strip_suffix(hostname)
             .and_then(|l| l.strip_suffix('.'))
@@ -554,5 +556,42 @@ fn note_session(conn: &ServerConnection, facts: &mut ConnectionFacts) {
             .iter()
             .map(|c| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, c.as_ref()))
             .collect();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared() -> Shared {
+        Shared {
+            records: Mutex::new(Vec::new()),
+            next: AtomicUsize::new(0),
+            active: AtomicUsize::new(0),
+            index: AtomicUsize::new(0),
+        }
+    }
+
+    #[test]
+    fn sni_picks_the_case_case_insensitively_and_the_bare_name_goes_in_sequence() {
+        let sh = shared();
+        let seq = [Case::Good, Case::Expired];
+        let h = "probe.medmij.test";
+        assert_eq!(
+            choose(Some("EXPIRED.Probe.Medmij.Test."), h, &seq, &sh),
+            (Some(Case::Expired), Case::Expired)
+        );
+        assert_eq!(
+            choose(Some("nonsense.probe.medmij.test"), h, &seq, &sh),
+            (None, Case::Good)
+        );
+        assert_eq!(
+            choose(Some("other.example"), h, &seq, &sh),
+            (None, Case::Good)
+        );
+        // The bare name and no SNI take the sequence, then the good case again.
+        assert_eq!(choose(Some(h), h, &seq, &sh).0, Some(Case::Good));
+        assert_eq!(choose(None, h, &seq, &sh).0, Some(Case::Expired));
+        assert_eq!(choose(None, h, &seq, &sh).0, Some(Case::Good));
     }
 }

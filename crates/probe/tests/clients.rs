@@ -548,6 +548,125 @@ fn false_start_and_early_data_are_seen() {
     );
 }
 
+/// A real OpenSSL client resuming with `-early_data` is caught too (not only our rustls one).
+#[test]
+fn openssl_early_data_is_seen() {
+    need("openssl");
+    let pki = pki();
+    let tmp = tempfile::tempdir().unwrap();
+    let sess = tmp.path().join("sess.pem");
+    let req = tmp.path().join("req.txt");
+    std::fs::write(&req, format!("GET / HTTP/1.1\r\nHost: {HOST}\r\n\r\n")).unwrap();
+    let r = probe(&pki, &[Case::Good], Duration::from_secs(30), |addr| {
+        let host = Case::Good.sni(HOST);
+        let run = |extra: &[&str]| {
+            let o = Command::new("openssl")
+                .args([
+                    "s_client",
+                    "-connect",
+                    &addr.to_string(),
+                    "-servername",
+                    &host,
+                    "-quiet",
+                ])
+                .args(extra)
+                .stdin(std::fs::File::open(&req).unwrap())
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&o.stdout).into_owned()
+        };
+        assert!(run(&["-sess_out", sess.to_str().unwrap()]).starts_with("HTTP/1.1 200"));
+        let second = run(&[
+            "-sess_in",
+            sess.to_str().unwrap(),
+            "-early_data",
+            req.to_str().unwrap(),
+        ]);
+        assert!(second.starts_with("HTTP/1.1 200"), "{second}");
+    });
+    assert_eq!(
+        status(&r, CLIENT_NO_EARLY_DATA),
+        Status::Fail,
+        "{}",
+        show(&r)
+    );
+    assert!(
+        r.connections.iter().any(|c| c.early_data_bytes > 0),
+        "{}",
+        show(&r)
+    );
+}
+
+/// Python's `ssl` module (OpenSSL underneath, as many PGO back ends use it) with the right CA:
+/// the good and stapled cases pass; it refuses what OpenSSL checks in the handshake (expiry,
+/// root, hostname, purpose, path) and takes the revoked ones, since it checks no revocation.
+#[test]
+fn a_python_client_with_the_right_ca_is_judged() {
+    let pki = pki();
+    let root = pki.dir.join("ca/g1-root.pem").display().to_string();
+    let cases = every_case_but_whitelist();
+    let r = probe(&pki, &cases, Duration::from_secs(60), |addr| {
+        let script = format!(
+            r#"
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile={root:?})
+for case in sys.argv[1:]:
+    host = case + ".{HOST}"
+    try:
+        with socket.create_connection(("127.0.0.1", {port}), timeout=20) as s:
+            with ctx.wrap_socket(s, server_hostname=host) as t:
+                t.sendall(b"GET / HTTP/1.1\r\nHost: " + host.encode() + b"\r\n\r\n")
+                t.recv(100)
+        print(case, "ok")
+    except (ssl.SSLError, OSError) as e:
+        print(case, "refused", type(e).__name__)
+"#,
+            port = addr.port()
+        );
+        let labels: Vec<&str> = every_case_but_whitelist()
+            .iter()
+            .map(|c| c.label())
+            .collect();
+        let o = Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .args(&labels)
+            .output()
+            .expect("python3 is needed by this test");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    });
+    for c in [
+        Case::Good,
+        Case::Stapled,
+        Case::Tls12,
+        Case::Expired,
+        Case::UnknownRoot,
+        Case::WrongHostname,
+        Case::ClientAuthOnly,
+        Case::MissingIntermediate,
+    ] {
+        assert_eq!(
+            status(&r, c.check()),
+            Status::Pass,
+            "{}\n{}",
+            c.label(),
+            show(&r)
+        );
+    }
+    assert_eq!(
+        status(&r, CLIENT_REFUSES_REVOKED_CRL),
+        Status::Fail,
+        "{}",
+        show(&r)
+    );
+    assert_eq!(
+        status(&r, CLIENT_REFUSES_REVOKED_OCSP),
+        Status::Fail,
+        "{}",
+        show(&r)
+    );
+}
+
 /// What a client offers is rated like a server's: openssl with CBC suites and TLS 1.0 fails
 /// the suite and version checks; the policy's backchannel client (the gateway's) does not.
 #[test]
