@@ -1,5 +1,5 @@
 //! `medmij-tls`: one program for the MedMij TLS rules: the requirement matrix, the test PKI,
-//! and (as they land) the verifier, gateway, scanner, linter and client probe.
+//! the verifier, the gateway, the scanner, the linter, the client probe and the demo network.
 //!
 //! Exit codes (spec decision 4.6): 0 compliant / done, 1 non-compliant findings, 2 the tool could
 //! not do its job (bad input, unreachable target, bad configuration).
