@@ -145,57 +145,39 @@ fn one(
             };
             with(fd, format!("offered: {list}"), client)
         }
-        CLIENT_CIPHER_SUITES => {
-            let offered: BTreeSet<u16> = hellos(conns)
-                .flat_map(|h| h.cipher_suites.iter().copied())
-                .collect();
-            let items = offered
-                .iter()
+        CLIENT_CIPHER_SUITES => offered(
+            ctx,
+            client,
+            conns,
+            name,
+            |h| &h.cipher_suites,
+            |c| {
                 // The signalling values are not suites (RFC 5746 SCSV, RFC 7507 fallback SCSV).
-                .filter(|s| **s != 0x00FF && **s != 0x5600)
-                .map(|s| {
-                    let cs = CipherSuite(*s);
-                    let (st, why) = ctx.rated(
-                        Item::CipherSuite(cs),
-                        ctx.profile.classify(Item::CipherSuite(cs)),
-                    );
-                    (cs.to_string(), st, why)
+                (c != 0x00FF && c != 0x5600).then(|| {
+                    let cs = CipherSuite(c);
+                    (cs.to_string(), Item::CipherSuite(cs))
                 })
-                .collect();
-            rated(client, name, items, "offered")
-        }
-        CLIENT_GROUPS => {
-            let offered: BTreeSet<u16> = hellos(conns)
-                .flat_map(|h| h.groups.iter().copied())
-                .collect();
-            let items = offered
-                .iter()
-                .map(|g| {
-                    let ng = NamedGroup(*g);
-                    let (st, why) =
-                        ctx.rated(Item::Group(ng), ctx.profile.classify(Item::Group(ng)));
-                    (ng.to_string(), st, why)
-                })
-                .collect();
-            rated(client, name, items, "offered")
-        }
-        CLIENT_SIGNATURE_SCHEMES => {
-            let offered: BTreeSet<u16> = hellos(conns)
-                .flat_map(|h| h.signature_schemes.iter().copied())
-                .collect();
-            let items = offered
-                .iter()
-                .map(|s| {
-                    let ss = SignatureScheme(*s);
-                    let (st, why) = ctx.rated(
-                        Item::KexSignature(ss),
-                        ctx.profile.classify(Item::KexSignature(ss)),
-                    );
-                    (ss.to_string(), st, why)
-                })
-                .collect();
-            rated(client, name, items, "offered")
-        }
+            },
+        ),
+        CLIENT_GROUPS => offered(
+            ctx,
+            client,
+            conns,
+            name,
+            |h| &h.groups,
+            |c| Some((NamedGroup(c).to_string(), Item::Group(NamedGroup(c)))),
+        ),
+        CLIENT_SIGNATURE_SCHEMES => offered(
+            ctx,
+            client,
+            conns,
+            name,
+            |h| &h.signature_schemes,
+            |c| {
+                let ss = SignatureScheme(c);
+                Some((ss.to_string(), Item::KexSignature(ss)))
+            },
+        ),
         CLIENT_NO_EARLY_DATA => {
             let n = hellos(conns).count();
             if n == 0 {
@@ -272,6 +254,30 @@ fn one(
         }
         n => finding(n, Status::Error, "no judgment for this check"),
     }
+}
+
+/// Rates every code point any ClientHello offered in `field` (`item` names and types it, or
+/// leaves it out), like the scanner rates what a server accepts.
+fn offered(
+    ctx: &Context<'_>,
+    client: &str,
+    conns: &[ConnectionFacts],
+    check: &str,
+    field: impl Fn(&crate::hello::ClientHelloFacts) -> &Vec<u16>,
+    item: impl Fn(u16) -> Option<(String, Item)>,
+) -> Finding {
+    let codes: BTreeSet<u16> = hellos(conns)
+        .flat_map(|h| field(h).iter().copied())
+        .collect();
+    let items = codes
+        .into_iter()
+        .filter_map(item)
+        .map(|(label, it)| {
+            let (st, why) = ctx.rated(it, ctx.profile.classify(it));
+            (label, st, why)
+        })
+        .collect();
+    rated(client, check, items, "offered")
 }
 
 fn subject_of(b64: &str) -> String {

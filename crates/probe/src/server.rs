@@ -510,6 +510,7 @@ fn drive(
                     }
                 }
                 let _ = stream.flush();
+                lingering_close(stream);
                 return;
             }
         }
@@ -540,6 +541,33 @@ fn drive(
                 }
                 return;
             }
+        }
+    }
+}
+
+/// How long, and how much, the probe still reads after its answer before closing: a client
+/// that sent more than one request (OpenSSL with `-early_data` sends it again after the
+/// handshake) would otherwise get a reset that discards the answer it has not read yet.
+const LINGER: Duration = Duration::from_millis(500);
+const LINGER_BYTES: usize = 64 * 1024;
+
+/// Half-closes and drains what the client still sends, within [`LINGER`] and [`LINGER_BYTES`].
+fn lingering_close(stream: &mut TcpStream) {
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
+    let until = Instant::now() + LINGER;
+    let mut buf = [0u8; 4096];
+    let mut read = 0;
+    while Instant::now() < until && read < LINGER_BYTES {
+        match stream.read(&mut buf) {
+            Ok(0) => return,
+            Ok(n) => read += n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return,
         }
     }
 }

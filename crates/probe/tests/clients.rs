@@ -424,6 +424,19 @@ fn rustls_client(pki: &Pki, early: bool) -> Arc<rustls::ClientConfig> {
     Arc::new(cfg)
 }
 
+/// One GET over a fresh rustls connection to the probe for `case`; the answer (empty when
+/// the handshake failed).
+fn rustls_get(cfg: Arc<rustls::ClientConfig>, addr: SocketAddr, case: Case) -> String {
+    let name = rustls::pki_types::ServerName::try_from(case.sni(HOST)).unwrap();
+    let mut conn = rustls::ClientConnection::new(cfg, name).unwrap();
+    let mut sock = TcpStream::connect(addr).unwrap();
+    let mut tls = rustls::Stream::new(&mut conn, &mut sock);
+    let _ = tls.write_all(format!("GET / HTTP/1.1\r\nHost: {}\r\n\r\n", case.sni(HOST)).as_bytes());
+    let mut out = Vec::new();
+    let _ = tls.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Copies what the client writes, appending a forged application-data record right after the
 /// client's TLS 1.2 Finished flight (a ChangeCipherSpec then one handshake record): on the wire
 /// that is what a False Start client sends. The probe judges the record's type and timing, not
@@ -491,14 +504,9 @@ fn false_start_and_early_data_are_seen() {
             );
         }
         // The TLS 1.2 case, plainly.
-        let host = Case::Tls12.sni(HOST);
-        let name = rustls::pki_types::ServerName::try_from(host.clone()).unwrap();
-        let mut conn = rustls::ClientConnection::new(rustls_client(&pki, false), name).unwrap();
-        let mut sock = TcpStream::connect(addr).unwrap();
-        let mut tls = rustls::Stream::new(&mut conn, &mut sock);
-        tls.write_all(get(&host).as_bytes()).unwrap();
-        let mut out = Vec::new();
-        let _ = tls.read_to_end(&mut out);
+        assert!(
+            rustls_get(rustls_client(&pki, false), addr, Case::Tls12).starts_with("HTTP/1.1 200")
+        );
     });
     assert_eq!(
         status(&r, CLIENT_NO_EARLY_DATA),
@@ -519,12 +527,10 @@ fn false_start_and_early_data_are_seen() {
     );
     // False Start on the TLS 1.2 case.
     let r = probe(&pki, &cases, Duration::from_secs(30), |addr| {
-        let mut good = TcpStream::connect(addr).unwrap();
-        let name = rustls::pki_types::ServerName::try_from(Case::Good.sni(HOST)).unwrap();
-        let mut conn = rustls::ClientConnection::new(rustls_client(&pki, false), name).unwrap();
-        let _ = rustls::Stream::new(&mut conn, &mut good).write_all(get(HOST).as_bytes());
+        assert!(
+            rustls_get(rustls_client(&pki, false), addr, Case::Good).starts_with("HTTP/1.1 200")
+        );
         let mut sink = Vec::new();
-        let _ = rustls::Stream::new(&mut conn, &mut good).read_to_end(&mut sink);
         let name = rustls::pki_types::ServerName::try_from(Case::Tls12.sni(HOST)).unwrap();
         let mut conn = rustls::ClientConnection::new(rustls_client(&pki, false), name).unwrap();
         let mut sock = FalseStart {
@@ -557,33 +563,45 @@ fn openssl_early_data_is_seen() {
     let sess = tmp.path().join("sess.pem");
     let req = tmp.path().join("req.txt");
     std::fs::write(&req, format!("GET / HTTP/1.1\r\nHost: {HOST}\r\n\r\n")).unwrap();
-    let r = probe(&pki, &[Case::Good], Duration::from_secs(30), |addr| {
-        let host = Case::Good.sni(HOST);
-        let run = |extra: &[&str]| {
-            let o = Command::new("openssl")
-                .args([
-                    "s_client",
-                    "-connect",
-                    &addr.to_string(),
-                    "-servername",
-                    &host,
-                    "-quiet",
-                ])
-                .args(extra)
-                .stdin(std::fs::File::open(&req).unwrap())
-                .output()
-                .unwrap();
-            String::from_utf8_lossy(&o.stdout).into_owned()
-        };
-        assert!(run(&["-sess_out", sess.to_str().unwrap()]).starts_with("HTTP/1.1 200"));
-        let second = run(&[
-            "-sess_in",
-            sess.to_str().unwrap(),
-            "-early_data",
-            req.to_str().unwrap(),
-        ]);
-        assert!(second.starts_with("HTTP/1.1 200"), "{second}");
-    });
+    // The stapled case last: the run ends once every case was served.
+    let r = probe(
+        &pki,
+        &[Case::Good, Case::Stapled],
+        Duration::from_secs(30),
+        |addr| {
+            let host = Case::Good.sni(HOST);
+            let run = |extra: &[&str]| {
+                let o = Command::new("openssl")
+                    .args([
+                        "s_client",
+                        "-connect",
+                        &addr.to_string(),
+                        "-servername",
+                        &host,
+                        "-quiet",
+                    ])
+                    .args(extra)
+                    .stdin(std::fs::File::open(&req).unwrap())
+                    .output()
+                    .unwrap();
+                format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&o.stdout),
+                    String::from_utf8_lossy(&o.stderr)
+                )
+            };
+            assert!(run(&["-sess_out", sess.to_str().unwrap()]).starts_with("HTTP/1.1 200"));
+            let second = run(&[
+                "-sess_in",
+                sess.to_str().unwrap(),
+                "-early_data",
+                req.to_str().unwrap(),
+            ]);
+            assert!(second.starts_with("HTTP/1.1 200"), "{second}");
+            assert!(rustls_get(rustls_client(&pki, false), addr, Case::Stapled)
+                .starts_with("HTTP/1.1 200"));
+        },
+    );
     assert_eq!(
         status(&r, CLIENT_NO_EARLY_DATA),
         Status::Fail,
@@ -727,13 +745,7 @@ fn client_offers_are_rated() {
             .with_no_client_auth(),
     );
     let r = probe(&pki, &[Case::Good], Duration::from_secs(30), |addr| {
-        let name = rustls::pki_types::ServerName::try_from(Case::Good.sni(HOST)).unwrap();
-        let mut conn = rustls::ClientConnection::new(cfg.clone(), name).unwrap();
-        let mut sock = TcpStream::connect(addr).unwrap();
-        let mut tls = rustls::Stream::new(&mut conn, &mut sock);
-        tls.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-        let mut out = Vec::new();
-        let _ = tls.read_to_end(&mut out);
+        assert!(rustls_get(cfg.clone(), addr, Case::Good).starts_with("HTTP/1.1 200"));
     });
     assert_ne!(
         status(&r, CLIENT_CIPHER_SUITES),
@@ -782,13 +794,7 @@ fn hostile_clients_get_facts_not_hangs() {
     let mut big = TcpStream::connect(addr).unwrap();
     let _ = big.write_all(&[22, 3, 1, 0xff, 0xff]);
     std::thread::sleep(Duration::from_millis(2500));
-    let name = rustls::pki_types::ServerName::try_from(Case::Good.sni(HOST)).unwrap();
-    let mut conn = rustls::ClientConnection::new(rustls_client(&pki, false), name).unwrap();
-    let mut sock = TcpStream::connect(addr).unwrap();
-    let mut tls = rustls::Stream::new(&mut conn, &mut sock);
-    tls.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-    let mut out = Vec::new();
-    let _ = tls.read_to_end(&mut out);
+    assert!(rustls_get(rustls_client(&pki, false), addr, Case::Good).starts_with("HTTP/1.1 200"));
     let r = t.join().unwrap();
     drop((s, s2, silent, big));
     let no_hello = r
@@ -814,13 +820,9 @@ fn hostile_clients_get_facts_not_hangs() {
 fn the_json_report_follows_the_schema() {
     let pki = pki();
     let r = probe(&pki, &[Case::Good], Duration::from_secs(30), |addr| {
-        let name = rustls::pki_types::ServerName::try_from(Case::Good.sni(HOST)).unwrap();
-        let mut conn = rustls::ClientConnection::new(rustls_client(&pki, false), name).unwrap();
-        let mut sock = TcpStream::connect(addr).unwrap();
-        let mut tls = rustls::Stream::new(&mut conn, &mut sock);
-        tls.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-        let mut out = Vec::new();
-        let _ = tls.read_to_end(&mut out);
+        assert!(
+            rustls_get(rustls_client(&pki, false), addr, Case::Good).starts_with("HTTP/1.1 200")
+        );
     });
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(concat!(
