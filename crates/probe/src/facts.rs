@@ -61,10 +61,23 @@ pub struct ConnectionFacts {
     pub group: Option<u16>,
     /// The client's certificate chain, as sent (base64 DER).
     pub client_chain: Vec<String>,
+    /// What a MedMij server's verifier says of that chain (the test PKI's roots, revocation
+    /// soft-fail, no whitelist: the probe does not know the network's): `None` when none was
+    /// sent or it was not judged.
+    pub client_chain_verdict: Option<ChainVerdict>,
     /// Application data came before the server's Finished (TLS 1.2 False Start).
     pub false_start: bool,
     /// Early data bytes the probe accepted (TLS 1.3 0-RTT on a resumed session).
     pub early_data_bytes: usize,
     /// The first line of the request sent after the handshake.
     pub request: Option<String>,
+}
+
+/// The verifier's verdict on a client's chain, as a MedMij server would take it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainVerdict {
+    /// Accepted.
+    pub accepted: bool,
+    /// Each reason: `requirement code: message`.
+    pub reasons: Vec<String>,
 }

@@ -228,7 +228,25 @@ fn one(
                 .iter()
                 .filter(|c| c.outcome == Outcome::Completed)
                 .count();
-            if let Some(c) = with_cert.first() {
+            let refused: Vec<&&ConnectionFacts> = with_cert
+                .iter()
+                .filter(|c| c.client_chain_verdict.as_ref().is_some_and(|v| !v.accepted))
+                .collect();
+            if let Some(c) = refused.first() {
+                let mut fd = finding(
+                    name,
+                    Status::Fail,
+                    format!(
+                        "presented a certificate a MedMij server refuses: {}",
+                        c.client_chain_verdict
+                            .as_ref()
+                            .map(|v| v.reasons.join("; "))
+                            .unwrap_or_default()
+                    ),
+                );
+                fd = with(fd, subject_of(&c.client_chain[0]), client);
+                fd
+            } else if let Some(c) = with_cert.first() {
                 with(
                     finding(
                         name,

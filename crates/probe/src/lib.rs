@@ -69,8 +69,57 @@ pub fn run(
     if let Ok(a) = probe.local_addr() {
         ready(a);
     }
-    let connections = probe.run()?;
+    let mut connections = probe.run()?;
+    verify_client_chains(&setup, &mut connections);
     Ok(judge_run(&setup, listen, now, connections))
+}
+
+/// Each chain a client presented, judged by the verifier as a MedMij backchannel server would
+/// (the test PKI's G1 and G4 roots, the CRL and OCSP named in the certificates, soft-fail when
+/// they cannot be reached). The network's whitelist is not the probe's to know, so it is not
+/// asked. A verifier that cannot be built leaves the verdicts out (`client.certificate` then
+/// judges presence only).
+fn verify_client_chains(setup: &ProbeSetup, conns: &mut [facts::ConnectionFacts]) {
+    use base64::Engine;
+    let anchors = vec![
+        setup.pki.path("ca/g1-root.pem"),
+        setup.pki.path("ca/g4-root.pem"),
+    ];
+    let verifier = match medmij_verify::Verifier::builder(&setup.profile, setup.environment)
+        .channel(medmij_verify::Channel::Backchannel)
+        .trust_anchor_files(&anchors)
+        .dangerous()
+        .revocation(medmij_core::profile::FailMode::Soft)
+        .finish()
+        .build()
+    {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!("client certificates not judged: {e}");
+            return;
+        }
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    for c in conns.iter_mut().filter(|c| !c.client_chain.is_empty()) {
+        let ders: Vec<Vec<u8>> = c
+            .client_chain
+            .iter()
+            .filter_map(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .collect();
+        let Some((leaf, rest)) = ders.split_first() else {
+            continue;
+        };
+        let inter: Vec<&[u8]> = rest.iter().map(Vec::as_slice).collect();
+        let v = verifier.verify(leaf, &inter, &medmij_verify::Peer::Client, None, now);
+        c.client_chain_verdict = Some(facts::ChainVerdict {
+            accepted: v.accepted,
+            reasons: v
+                .reasons
+                .iter()
+                .map(|r| format!("{} {}: {}", r.requirement, r.code.label(), r.message))
+                .collect(),
+        });
+    }
 }
 
 /// Judges a run's connections (also for a stored report judged again).

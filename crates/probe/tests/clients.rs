@@ -554,6 +554,63 @@ fn false_start_and_early_data_are_seen() {
     );
 }
 
+/// The chain a client presents is judged by the verifier as a MedMij server would: a valid
+/// node certificate passes client.certificate, an expired or revoked one fails it.
+#[test]
+fn a_client_certificate_is_judged_as_a_medmij_server_would() {
+    need("curl");
+    let pki = pki();
+    let run = |entry: &str| {
+        let chain = pki
+            .dir
+            .join(format!("certs/{entry}/chain.pem"))
+            .display()
+            .to_string();
+        let key = pki
+            .dir
+            .join(format!("certs/{entry}/key.pem"))
+            .display()
+            .to_string();
+        probe(&pki, &[Case::Good], Duration::from_secs(30), |addr| {
+            let host = Case::Good.sni(HOST);
+            let (code, out) = curl(&[
+                "-k",
+                "--cert",
+                &chain,
+                "--key",
+                &key,
+                "-o",
+                "/dev/null",
+                "--resolve",
+                &format!("{host}:{}:127.0.0.1", addr.port()),
+                &format!("https://{host}:{}/", addr.port()),
+            ]);
+            assert_eq!(code, 0, "{out}");
+        })
+    };
+    let r = run("g1-pgo");
+    assert_eq!(status(&r, CLIENT_CERTIFICATE), Status::Pass, "{}", show(&r));
+    for (entry, why) in [
+        ("g1-expired", "expired"),
+        ("g1-revoked", "revoked"),
+        ("g1-client-auth-only", "eku-missing-server-auth"),
+    ] {
+        let r = run(entry);
+        assert_eq!(
+            status(&r, CLIENT_CERTIFICATE),
+            Status::Fail,
+            "{entry}: {}",
+            show(&r)
+        );
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.check == CLIENT_CERTIFICATE)
+            .unwrap();
+        assert!(f.message.contains(why), "{entry}: {}", f.message);
+    }
+}
+
 /// A real OpenSSL client resuming with `-early_data` is caught too (not only our rustls one).
 #[test]
 fn openssl_early_data_is_seen() {
