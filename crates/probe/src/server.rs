@@ -422,7 +422,7 @@ fn drive(
             if let Err(e) = conn.process_new_packets() {
                 let _ = conn.write_tls(stream);
                 facts.outcome = match &e {
-                    rustls::Error::AlertReceived(a) => Outcome::ClientAlert(format!("{a:?}")),
+                    rustls::Error::AlertReceived(a) => Outcome::ClientAlert(alert_name(*a)),
                     _ => Outcome::ServerError,
                 };
                 if facts.error.is_none() {
@@ -572,6 +572,22 @@ fn lingering_close(stream: &mut TcpStream) {
     }
 }
 
+/// The RFC 8446 name of an alert (`certificate_expired`), from rustls's variant name
+/// (`CertificateExpired`), so reports and logs read like the RFC and the verifier's alerts.
+fn alert_name(a: rustls::AlertDescription) -> String {
+    let debug = format!("{a:?}");
+    let mut out = String::with_capacity(debug.len() + 4);
+    let mut prev_lower = false;
+    for ch in debug.chars() {
+        if ch.is_ascii_uppercase() && prev_lower {
+            out.push('_');
+        }
+        prev_lower = ch.is_ascii_lowercase() || ch.is_ascii_digit();
+        out.push(ch.to_ascii_lowercase());
+    }
+    out
+}
+
 /// What the handshake settled, as far as it got.
 fn note_session(conn: &ServerConnection, facts: &mut ConnectionFacts) {
     facts.version = conn.protocol_version().map(u16::from);
@@ -598,6 +614,18 @@ mod tests {
             active: AtomicUsize::new(0),
             index: AtomicUsize::new(0),
         }
+    }
+
+    #[test]
+    fn alerts_are_named_as_in_the_rfc() {
+        use rustls::AlertDescription as A;
+        assert_eq!(alert_name(A::CertificateExpired), "certificate_expired");
+        assert_eq!(alert_name(A::UnknownCA), "unknown_ca");
+        assert_eq!(alert_name(A::BadCertificate), "bad_certificate");
+        assert_eq!(
+            alert_name(A::UnsupportedCertificate),
+            "unsupported_certificate"
+        );
     }
 
     #[test]
