@@ -177,7 +177,6 @@ impl DemoReport {
                         .filter(|x| x.status == Status::Fail)
                         .map(|x| x.requirement.to_string())
                         .collect();
-                    reqs.dedup();
                     reqs.sort();
                     reqs.dedup();
                     format!(

@@ -10,13 +10,14 @@
 use medmij_core::checks::names::*;
 use medmij_testpki::catalogue::Role as PkiRole;
 use medmij_testpki::hierarchy::Hierarchy;
+use medmij_testpki::keys::{KeyStyle, SigAlg};
 use medmij_testpki::ops::{self, IssueRequest, LeafOptions, RevokeTarget};
 use medmij_testpki::store::{pem_blocks, PkiDir};
 use medmij_testpki::validity::Window;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::sign::CertifiedKey;
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -124,8 +125,6 @@ pub struct Material {
     pub key: Arc<CertifiedKey>,
     /// The leaf's SHA-256 (hex), for the report.
     pub leaf_sha256: String,
-    /// The files it came from.
-    pub chain_file: PathBuf,
 }
 
 /// Why the cases could not be made.
@@ -171,119 +170,38 @@ pub fn prepare(
     };
     ops::check_hostname(hostname).map_err(pki)?;
     let manifest = dir.manifest().map_err(pki)?;
-    // Keys in the PKI's own style: an ECDSA test PKI (fast tests) gets ECDSA leaves.
-    let issuing = manifest
+    // Keys in the PKI's own style (an ECDSA test PKI, for fast tests, gets ECDSA leaves), read
+    // off how its G1 issuing CA signs, without loading that CA's key.
+    let style = match manifest
         .ca(Hierarchy::G1.issuing_ca())
         .map_err(pki)?
-        .clone();
-    let style =
-        match medmij_testpki::keys::Key::from_pem(&dir.read_string(&issuing.key).map_err(pki)?)
-            .map_err(pki)?
-            .alg()
-        {
-            medmij_testpki::keys::KeyAlg::EcdsaP256 => medmij_testpki::keys::KeyStyle::Ecdsa,
-            _ => medmij_testpki::keys::KeyStyle::Rsa,
-        };
+        .sig_alg
+    {
+        SigAlg::EcdsaSha256 | SigAlg::EcdsaSha1 => KeyStyle::Ecdsa,
+        SigAlg::RsaPkcs1Sha256 | SigAlg::RsaPssSha512 => KeyStyle::Rsa,
+    };
     let mut out = Vec::new();
+    // The good certificate serves `good`, `stapled` and `tls12`: read once.
+    let mut loaded: BTreeMap<Case, Loaded> = BTreeMap::new();
     for case in Case::ALL {
-        // The good certificate is made once and served by `stapled` too (with a staple).
         let source = if matches!(case, Case::Stapled | Case::Tls12) {
             Case::Good
         } else {
             case
         };
-        let name = folder(source, hostname);
-        let rel = format!("certs/{name}");
-        if !dir.path(&rel).join("chain.pem").exists() {
-            let names = match source {
-                Case::WrongHostname => vec![format!("elsewhere.{hostname}")],
-                Case::Good => {
-                    // The good certificate serves `good`, `stapled` and `tls12` by SNI.
-                    vec![
-                        hostname.to_owned(),
-                        Case::Good.sni(hostname),
-                        Case::Stapled.sni(hostname),
-                        Case::Tls12.sni(hostname),
-                    ]
+        let (mut chain, signing) = match loaded.get(&source) {
+            Some(l) => l.clone(),
+            None => {
+                let rel = format!("certs/{}", folder(source, hostname));
+                if !dir.path(&rel).join("chain.pem").exists() {
+                    issue(dir, hostname, source, style, now).map_err(pki)?;
                 }
-                c => vec![hostname.to_owned(), c.sni(hostname)],
-            };
-            let mut opts = LeafOptions::default();
-            match source {
-                Case::Expired => {
-                    opts.window = Some(Window {
-                        not_before: now - time::Duration::days(90),
-                        not_after: now - time::Duration::days(1),
-                    })
-                }
-                Case::RevokedCrl => opts.with_ocsp = false,
-                Case::RevokedOcsp => opts.with_crl = false,
-                Case::ClientAuthOnly => {
-                    opts.eku = Some(vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth])
-                }
-                _ => {}
+                let l = load(dir, &rel, source, now)?;
+                loaded.insert(source, l.clone());
+                l
             }
-            let req = IssueRequest {
-                hierarchy: if source == Case::UnknownRoot {
-                    Hierarchy::Rogue
-                } else {
-                    Hierarchy::G1
-                },
-                role: PkiRole::Backchannel,
-                hostnames: names,
-                name: Some(name.clone()),
-                days: 90,
-                key_style: style,
-                at: now,
-            };
-            let issued = ops::issue_with(dir, &req, &opts).map_err(pki)?;
-            if matches!(source, Case::RevokedCrl | Case::RevokedOcsp) {
-                ops::revoke(
-                    dir,
-                    &RevokeTarget::Cert(issued.cert),
-                    Some("keyCompromise"),
-                    now,
-                )
-                .map_err(pki)?;
-            }
-        }
-        let chain_file = dir.path(&rel).join("chain.pem");
-        let chain_text = dir.read_string(&format!("{rel}/chain.pem")).map_err(pki)?;
-        let mut chain: Vec<CertificateDer<'static>> = pem_blocks(&chain_text, "CERTIFICATE")
-            .map_err(pki)?
-            .into_iter()
-            .map(CertificateDer::from)
-            .collect();
-        let leaf = chain
-            .first()
-            .cloned()
-            .ok_or_else(|| CaseError::Stale(format!("{}: no certificate", chain_file.display())))?;
-        if source != Case::Expired {
-            let (_, x) = x509_parser::parse_x509_certificate(leaf.as_ref())
-                .map_err(|e| CaseError::Stale(format!("{}: {e}", chain_file.display())))?;
-            if x.validity().not_after.timestamp() < now.unix_timestamp() + 3600 {
-                return Err(CaseError::Stale(format!(
-                    "{}: the probe's `{}` certificate from an earlier run has expired; remove {} and run again",
-                    chain_file.display(),
-                    source.label(),
-                    dir.path(&rel).display()
-                )));
-            }
-        }
-        let key_file = format!("{rel}/key.pem");
-        let key_pem = dir.read_string(&key_file).map_err(pki)?;
-        let key_der = pem_blocks(&key_pem, "PRIVATE KEY").map_err(pki)?;
-        let key_der = key_der.into_iter().next().ok_or_else(|| CaseError::Key {
-            file: key_file.clone(),
-            error: "no PRIVATE KEY block".into(),
-        })?;
-        let signing = rustls::crypto::aws_lc_rs::sign::any_supported_type(&PrivateKeyDer::Pkcs8(
-            key_der.into(),
-        ))
-        .map_err(|e| CaseError::Key {
-            file: key_file.clone(),
-            error: e.to_string(),
-        })?;
+        };
+        let leaf_sha256 = sha256_hex(chain.first().map(|c| c.as_ref()).unwrap_or_default());
         let ocsp = if case == Case::Stapled {
             Some(staple(dir, &chain, now)?)
         } else {
@@ -297,11 +215,121 @@ pub fn prepare(
         out.push(Material {
             case,
             key: Arc::new(ck),
-            leaf_sha256: sha256_hex(leaf.as_ref()),
-            chain_file,
+            leaf_sha256,
         });
     }
     Ok(out)
+}
+
+/// A case's chain as issued and its signing key.
+type Loaded = (
+    Vec<CertificateDer<'static>>,
+    Arc<dyn rustls::sign::SigningKey>,
+);
+
+/// Issues the certificate of `source` (revoking it for the revoked cases).
+fn issue(
+    dir: &PkiDir,
+    hostname: &str,
+    source: Case,
+    style: KeyStyle,
+    now: OffsetDateTime,
+) -> medmij_testpki::Result<()> {
+    let names = match source {
+        Case::WrongHostname => vec![format!("elsewhere.{hostname}")],
+        // The good certificate serves `good`, `stapled` and `tls12` by SNI.
+        Case::Good => vec![
+            hostname.to_owned(),
+            Case::Good.sni(hostname),
+            Case::Stapled.sni(hostname),
+            Case::Tls12.sni(hostname),
+        ],
+        c => vec![hostname.to_owned(), c.sni(hostname)],
+    };
+    let mut opts = LeafOptions::default();
+    match source {
+        Case::Expired => {
+            opts.window = Some(Window {
+                not_before: now - time::Duration::days(90),
+                not_after: now - time::Duration::days(1),
+            })
+        }
+        Case::RevokedCrl => opts.with_ocsp = false,
+        Case::RevokedOcsp => opts.with_crl = false,
+        Case::ClientAuthOnly => opts.eku = Some(vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth]),
+        _ => {}
+    }
+    let req = IssueRequest {
+        hierarchy: if source == Case::UnknownRoot {
+            Hierarchy::Rogue
+        } else {
+            Hierarchy::G1
+        },
+        role: PkiRole::Backchannel,
+        hostnames: names,
+        name: Some(folder(source, hostname)),
+        days: 90,
+        key_style: style,
+        at: now,
+    };
+    let issued = ops::issue_with(dir, &req, &opts)?;
+    if matches!(source, Case::RevokedCrl | Case::RevokedOcsp) {
+        ops::revoke(
+            dir,
+            &RevokeTarget::Cert(issued.cert),
+            Some("keyCompromise"),
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+/// Reads the chain and key kept in `rel`; a certificate that should be current but has
+/// expired is an error naming the folder to remove.
+fn load(dir: &PkiDir, rel: &str, source: Case, now: OffsetDateTime) -> Result<Loaded, CaseError> {
+    let pki = |error| CaseError::Pki {
+        dir: dir.root().display().to_string(),
+        error,
+    };
+    let chain_file = dir.path(rel).join("chain.pem");
+    let chain_text = dir.read_string(&format!("{rel}/chain.pem")).map_err(pki)?;
+    let chain: Vec<CertificateDer<'static>> = pem_blocks(&chain_text, "CERTIFICATE")
+        .map_err(pki)?
+        .into_iter()
+        .map(CertificateDer::from)
+        .collect();
+    let leaf = chain
+        .first()
+        .ok_or_else(|| CaseError::Stale(format!("{}: no certificate", chain_file.display())))?;
+    if source != Case::Expired {
+        let (_, x) = x509_parser::parse_x509_certificate(leaf.as_ref())
+            .map_err(|e| CaseError::Stale(format!("{}: {e}", chain_file.display())))?;
+        if x.validity().not_after.timestamp() < now.unix_timestamp() + 3600 {
+            return Err(CaseError::Stale(format!(
+                "{}: the probe's `{}` certificate from an earlier run has expired; remove {} and run again",
+                chain_file.display(),
+                source.label(),
+                dir.path(rel).display()
+            )));
+        }
+    }
+    let key_file = format!("{rel}/key.pem");
+    let key_pem = dir.read_string(&key_file).map_err(pki)?;
+    let key_der = pem_blocks(&key_pem, "PRIVATE KEY")
+        .map_err(pki)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| CaseError::Key {
+            file: key_file.clone(),
+            error: "no PRIVATE KEY block".into(),
+        })?;
+    let signing =
+        rustls::crypto::aws_lc_rs::sign::any_supported_type(&PrivateKeyDer::Pkcs8(key_der.into()))
+            .map_err(|e| CaseError::Key {
+                file: key_file,
+                error: e.to_string(),
+            })?;
+    Ok((chain, signing))
 }
 
 fn sha256_hex(b: &[u8]) -> String {

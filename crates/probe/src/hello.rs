@@ -5,12 +5,17 @@
 //! The bytes read here are handed to rustls unchanged, so the handshake that follows is the one
 //! the client started.
 
+use medmij_scan::wire::hello::ext;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
 
-/// Largest TLS plaintext record body (RFC 8446 §5.1: 2^14) plus the 2 KiB a ciphertext may add:
-/// more is not TLS.
-pub const MAX_RECORD_LEN: usize = 16 * 1024 + 2048;
+// The largest record a client may send is the scanner's bound for servers (2^14 + 2048).
+use medmij_scan::wire::flight::MAX_RECORD_LEN;
+
+/// Record content type of handshake messages (RFC 8446 §5.1).
+pub const HANDSHAKE: u8 = 22;
+/// Record content type of application data (and, in TLS 1.3, of every encrypted record).
+pub const APPLICATION_DATA: u8 = 23;
 
 /// The most bytes a ClientHello may take (RFC 8446 allows 2^24 − 1; real ones with hybrid
 /// post-quantum key shares are about 2 KiB, browsers' stay under 8 KiB): 64 KiB leaves room
@@ -86,7 +91,7 @@ pub fn read(stream: &mut impl Read) -> Result<(Vec<u8>, ClientHelloFacts), Hello
     loop {
         let mut head = [0u8; 5];
         stream.read_exact(&mut head)?;
-        if head[0] != 22 {
+        if head[0] != HANDSHAKE {
             return Err(HelloError::NotTls(format!(
                 "first record has content type {} (a ClientHello is a handshake record, 22){}",
                 head[0],
@@ -226,7 +231,7 @@ pub fn parse(body: &[u8]) -> Result<ClientHelloFacts, HelloError> {
                 f.extensions.push(ty);
             }
             match ty {
-                0 => {
+                ext::SERVER_NAME => {
                     // server_name: list of (type, name); host_name is type 0.
                     let mut list = data.vec16("server_name list")?;
                     while !list.b.is_empty() {
@@ -237,22 +242,26 @@ pub fn parse(body: &[u8]) -> Result<ClientHelloFacts, HelloError> {
                         }
                     }
                 }
-                5 => f.status_request = true,
-                10 => f.groups = data.vec16("supported_groups")?.u16s()?,
-                13 => f.signature_schemes = data.vec16("signature_algorithms")?.u16s()?,
-                16 => {
+                ext::STATUS_REQUEST => f.status_request = true,
+                ext::SUPPORTED_GROUPS => f.groups = data.vec16("supported_groups")?.u16s()?,
+                ext::SIGNATURE_ALGORITHMS => {
+                    f.signature_schemes = data.vec16("signature_algorithms")?.u16s()?
+                }
+                ext::ALPN => {
                     let mut list = data.vec16("alpn list")?;
                     while !list.b.is_empty() {
                         let p = list.vec8("alpn protocol")?;
                         f.alpn.push(String::from_utf8_lossy(p.b).into_owned());
                     }
                 }
-                23 => f.extended_master_secret = true,
-                35 => f.session_ticket = !data.b.is_empty(),
-                41 => f.psk = true,
-                42 => f.early_data = true,
-                43 => supported_versions = Some(data.vec8("supported_versions")?.u16s()?),
-                51 => {
+                ext::EXTENDED_MASTER_SECRET => f.extended_master_secret = true,
+                ext::SESSION_TICKET => f.session_ticket = !data.b.is_empty(),
+                ext::PRE_SHARED_KEY => f.psk = true,
+                ext::EARLY_DATA => f.early_data = true,
+                ext::SUPPORTED_VERSIONS => {
+                    supported_versions = Some(data.vec8("supported_versions")?.u16s()?)
+                }
+                ext::KEY_SHARE => {
                     let mut list = data.vec16("key_share")?;
                     while !list.b.is_empty() {
                         list.what = "key_share entry";

@@ -8,7 +8,8 @@ use medmij_core::checks::{self, names::*, Stage};
 use medmij_core::ncsc::Item;
 use medmij_core::outcome::{Finding, Origin, Status};
 use medmij_core::wire::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
-use medmij_scan::{Context, Role};
+use medmij_scan::wire::hello::{EMPTY_RENEGOTIATION_INFO_SCSV, FALLBACK_SCSV};
+use medmij_scan::{Context, Role, Side};
 use std::collections::BTreeSet;
 
 fn finding(check: &str, status: Status, message: impl Into<String>) -> Finding {
@@ -76,36 +77,19 @@ fn one(
     }
     match name {
         CLIENT_VERSIONS_OFFERED => {
-            let offered: BTreeSet<u16> = hellos(conns)
-                .flat_map(|h| h.versions.iter().copied())
-                .collect();
-            let allowed: Vec<ProtocolVersion> = ctx
-                .profile
-                .versions
-                .client_allowed
-                .iter()
-                .map(|v| v.0)
-                .collect();
-            let items = offered
-                .iter()
+            let items = offered_codes(conns, |h| &h.versions)
+                .into_iter()
                 .rev()
                 .map(|v| {
-                    let pv = ProtocolVersion(*v);
-                    let (mut st, mut why) =
-                        ctx.rated(Item::Version(pv), ctx.profile.classify(Item::Version(pv)));
-                    if !allowed.contains(&pv) {
-                        st = Status::Fail;
-                        why = format!("not allowed by {} for a client ({why})", ctx.profile.id);
-                    }
+                    let pv = ProtocolVersion(v);
+                    let (st, why) = ctx.rated_version(pv, Side::Client);
                     (pv.to_string(), st, why)
                 })
                 .collect();
             rated(client, CLIENT_VERSIONS_OFFERED, items, "offered")
         }
         CLIENT_VERSIONS_REQUIRED => {
-            let offered: BTreeSet<u16> = hellos(conns)
-                .flat_map(|h| h.versions.iter().copied())
-                .collect();
+            let offered = offered_codes(conns, |h| &h.versions);
             if offered.is_empty() {
                 return finding(name, Status::NotTested, "no ClientHello was seen");
             }
@@ -153,7 +137,7 @@ fn one(
             |h| &h.cipher_suites,
             |c| {
                 // The signalling values are not suites (RFC 5746 SCSV, RFC 7507 fallback SCSV).
-                (c != 0x00FF && c != 0x5600).then(|| {
+                (c != EMPTY_RENEGOTIATION_INFO_SCSV.0 && c != FALLBACK_SCSV.0).then(|| {
                     let cs = CipherSuite(c);
                     (cs.to_string(), Item::CipherSuite(cs))
                 })
@@ -274,6 +258,16 @@ fn one(
     }
 }
 
+/// Every code point any ClientHello offered in `field`, ascending.
+fn offered_codes(
+    conns: &[ConnectionFacts],
+    field: impl Fn(&crate::hello::ClientHelloFacts) -> &Vec<u16>,
+) -> BTreeSet<u16> {
+    hellos(conns)
+        .flat_map(|h| field(h).iter().copied())
+        .collect()
+}
+
 /// Rates every code point any ClientHello offered in `field` (`item` names and types it, or
 /// leaves it out), like the scanner rates what a server accepts.
 fn offered(
@@ -284,10 +278,7 @@ fn offered(
     field: impl Fn(&crate::hello::ClientHelloFacts) -> &Vec<u16>,
     item: impl Fn(u16) -> Option<(String, Item)>,
 ) -> Finding {
-    let codes: BTreeSet<u16> = hellos(conns)
-        .flat_map(|h| field(h).iter().copied())
-        .collect();
-    let items = codes
+    let items = offered_codes(conns, field)
         .into_iter()
         .filter_map(item)
         .map(|(label, it)| {
@@ -421,9 +412,9 @@ fn case_finding(
                     format!(
                         "no TLS 1.2 handshake completed, so False Start could not be observed{}",
                         if required {
-                            " (the profile requires TLS 1.2 of a client: see client.versions-required)"
+                            format!(" (the profile requires TLS 1.2 of a client: see {CLIENT_VERSIONS_REQUIRED})")
                         } else {
-                            ""
+                            String::new()
                         }
                     ),
                 )

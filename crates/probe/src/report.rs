@@ -165,7 +165,10 @@ impl ProbeReport {
                 esc(&match &c.outcome {
                     Outcome::Completed => "completed".to_owned(),
                     Outcome::ClientAlert(a) => format!("alert {a}"),
-                    o => format!("{o:?}"),
+                    Outcome::Closed => "closed during the handshake".to_owned(),
+                    Outcome::Timeout => "silent".to_owned(),
+                    Outcome::ServerError => format!("probe error: {}", c.error.as_deref().unwrap_or("")),
+                    Outcome::NoHello => format!("no ClientHello: {}", c.error.as_deref().unwrap_or("")),
                 }),
                 if c.false_start { " (False Start)" } else { "" }
             );

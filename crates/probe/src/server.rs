@@ -199,12 +199,7 @@ impl Probe {
                 error,
             })?;
         let start = Instant::now();
-        let shared = Arc::new(Shared {
-            records: Mutex::new(Vec::new()),
-            next: AtomicUsize::new(0),
-            active: AtomicUsize::new(0),
-            index: AtomicUsize::new(0),
-        });
+        let shared = Arc::new(Shared::default());
         let configs = Arc::new(self.configs);
         let sequence: Vec<Case> = Case::ALL
             .into_iter()
@@ -277,6 +272,7 @@ impl Probe {
     }
 }
 
+#[derive(Default)]
 struct Shared {
     records: Mutex<Vec<ConnectionFacts>>,
     next: AtomicUsize,
@@ -406,7 +402,7 @@ fn drive(
         }
         // Feed whole records, noting the application data that comes early.
         for (ty, rec) in records(&mut pending) {
-            if ty == 23
+            if ty == hello::APPLICATION_DATA
                 && !finished_sent
                 && conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_2)
             {
@@ -437,20 +433,19 @@ fn drive(
                     && !finished_sent
                 {
                     // Hold our Finished back and look for application data (False Start).
+                    // What arrives now is processed after our Finished went out, so it is
+                    // judged here, on the record headers.
                     let wait_until = Instant::now() + FALSE_START_WAIT;
                     let _ = stream.set_read_timeout(Some(Duration::from_millis(20)));
-                    while Instant::now() < wait_until {
+                    while Instant::now() < wait_until && !carries_app_data(&pending) {
                         match stream.read(&mut buf) {
                             Ok(0) => break,
                             Ok(n) => pending.extend_from_slice(&buf[..n]),
                             Err(_) => {}
                         }
-                        if pending.first() == Some(&23) {
-                            break;
-                        }
                     }
                     let _ = stream.set_read_timeout(Some(deadline));
-                    if pending.first() == Some(&23) {
+                    if carries_app_data(&pending) {
                         facts.false_start = true;
                     }
                 }
@@ -477,9 +472,6 @@ fn drive(
             }
         }
         while conn.wants_write() {
-            if !conn.is_handshaking() {
-                finished_sent = true;
-            }
             if conn.write_tls(stream).is_err() {
                 facts.outcome = Outcome::Closed;
                 return;
@@ -494,15 +486,7 @@ fn drive(
             if request.windows(4).any(|w| w == b"\r\n\r\n") || request.len() >= MAX_REQUEST {
                 let head = String::from_utf8_lossy(&request);
                 facts.request = head.lines().next().map(|l| l.chars().take(200).collect());
-                let body = format!(
-                    "{{\"resourceType\":\"OperationOutcome\",\"issue\":[{{\"severity\":\"information\",\"code\":\"informational\",\"diagnostics\":\"medmij-tls probe-client, case {}\"}}]}}",
-                    facts.served.map(Case::label).unwrap_or("-")
-                );
-                let resp = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = conn.writer().write_all(resp.as_bytes());
+                let _ = conn.writer().write_all(answer(facts.served).as_bytes());
                 conn.send_close_notify();
                 while conn.wants_write() {
                     if conn.write_tls(stream).is_err() {
@@ -514,35 +498,55 @@ fn drive(
                 return;
             }
         }
-        match stream.read(&mut buf) {
-            Ok(0) => {
-                if conn.is_handshaking() {
-                    facts.outcome = Outcome::Closed;
-                }
-                return;
+        // The end of the stream, a deadline or an error: only during the handshake does it
+        // change how the connection ended.
+        let ended = match stream.read(&mut buf) {
+            Ok(0) => Outcome::Closed,
+            Ok(n) => {
+                pending.extend_from_slice(&buf[..n]);
+                continue;
             }
-            Ok(n) => pending.extend_from_slice(&buf[..n]),
             Err(e)
                 if matches!(
                     e.kind(),
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                 ) =>
             {
-                facts.outcome = if conn.is_handshaking() {
-                    Outcome::Timeout
-                } else {
-                    facts.outcome.clone()
-                };
-                return;
+                Outcome::Timeout
             }
-            Err(_) => {
-                if conn.is_handshaking() {
-                    facts.outcome = Outcome::Closed;
-                }
-                return;
-            }
+            Err(_) => Outcome::Closed,
+        };
+        if conn.is_handshaking() {
+            facts.outcome = ended;
         }
+        return;
     }
+}
+
+/// Whether any record in `buf` (whole or still arriving) is application data.
+fn carries_app_data(buf: &[u8]) -> bool {
+    let mut rest = buf;
+    while rest.len() >= 5 {
+        if rest[0] == hello::APPLICATION_DATA {
+            return true;
+        }
+        let len = usize::from(u16::from_be_bytes([rest[3], rest[4]]));
+        rest = rest.get(5 + len..).unwrap_or(&[]);
+    }
+    false
+}
+
+/// What the probe answers a request with: a FHIR OperationOutcome naming the case, so a client
+/// (or the application behind a gateway) sees which certificate it got.
+fn answer(served: Option<Case>) -> String {
+    let body = format!(
+        "{{\"resourceType\":\"OperationOutcome\",\"issue\":[{{\"severity\":\"information\",\"code\":\"informational\",\"diagnostics\":\"medmij-tls probe-client, case {}\"}}]}}",
+        served.map(Case::label).unwrap_or("-")
+    );
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
 }
 
 /// How long, and how much, the probe still reads after its answer before closing: a client
@@ -607,15 +611,6 @@ fn note_session(conn: &ServerConnection, facts: &mut ConnectionFacts) {
 mod tests {
     use super::*;
 
-    fn shared() -> Shared {
-        Shared {
-            records: Mutex::new(Vec::new()),
-            next: AtomicUsize::new(0),
-            active: AtomicUsize::new(0),
-            index: AtomicUsize::new(0),
-        }
-    }
-
     #[test]
     fn alerts_are_named_as_in_the_rfc() {
         use rustls::AlertDescription as A;
@@ -630,7 +625,7 @@ mod tests {
 
     #[test]
     fn sni_picks_the_case_case_insensitively_and_the_bare_name_goes_in_sequence() {
-        let sh = shared();
+        let sh = Shared::default();
         let seq = [Case::Good, Case::Expired];
         let h = "probe.medmij.test";
         assert_eq!(

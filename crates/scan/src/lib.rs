@@ -21,7 +21,7 @@ pub mod targets;
 pub mod wire;
 
 pub use facts::EndpointFacts;
-pub use judge::{Context, Role};
+pub use judge::{Context, Role, Side};
 pub use probe::{ClientIdentity, ProbeOptions};
 pub use report::{ScanReport, TargetReport};
 

@@ -37,6 +37,16 @@ pub(crate) enum FailOn {
     Fail,
 }
 
+impl FailOn {
+    /// The status from which findings make the exit code 1.
+    pub(crate) fn status(self) -> Status {
+        match self {
+            FailOn::Warning => Status::Warning,
+            FailOn::Fail => Status::Fail,
+        }
+    }
+}
+
 /// Which traffic the certificate is for.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum LintRole {
@@ -198,10 +208,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<u8> {
             .with_context(|| format!("--output {}", p.display()))?,
         None => crate::output::write(&text),
     }
-    Ok(report.exit_code(match a.fail_on {
-        FailOn::Warning => Status::Warning,
-        FailOn::Fail => Status::Fail,
-    }))
+    Ok(report.exit_code(a.fail_on.status()))
 }
 
 /// `IP` or `IP:PORT` (`[v6]:port`), port 53 by default.

@@ -176,10 +176,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<u8> {
             .with_context(|| format!("--output {}", p.display()))?,
         None => crate::output::write(&text),
     }
-    let threshold = match a.fail_on {
-        FailOn::Warning => Status::Warning,
-        FailOn::Fail => Status::Fail,
-    };
+    let threshold = a.fail_on.status();
     if report.connections.is_empty() {
         eprintln!("probe-client: no client connected within --timeout");
         return Ok(2);

@@ -366,10 +366,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<u8> {
             .with_context(|| format!("--output {}", p.display()))?,
         None => crate::output::write(&text),
     }
-    let threshold = match a.fail_on {
-        FailOn::Warning => Status::Warning,
-        FailOn::Fail => Status::Fail,
-    };
+    let threshold = a.fail_on.status();
     // 2: a target could not be scanned at all; 1: findings at or above --fail-on.
     let findings_hit = report
         .targets

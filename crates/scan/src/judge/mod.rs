@@ -13,6 +13,7 @@ use crate::facts::EndpointFacts;
 use medmij_core::checks::{self, Stage};
 use medmij_core::ncsc::{Classification, Item, Level};
 use medmij_core::outcome::{Finding, Origin, Status};
+use medmij_core::wire::ProtocolVersion;
 use medmij_core::{Environment, Profile};
 use serde::{Deserialize, Serialize};
 
@@ -78,6 +79,37 @@ impl Context<'_> {
             Level::PhaseOut | Level::Insufficient => Status::Fail,
         };
         (status, format!("NCSC {}{unconfirmed}", c.level))
+    }
+}
+
+/// Which side of a connection a version is offered by: the profile allows different versions
+/// to servers and to clients.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// A server (what the scanner sees accepted).
+    Server,
+    /// A client (what the client probe sees offered).
+    Client,
+}
+
+impl Context<'_> {
+    /// The status of a version offered or accepted by `side`: not allowed by the profile for
+    /// that side = fail, else its NCSC rating ([`Context::rated`]).
+    pub fn rated_version(&self, v: ProtocolVersion, side: Side) -> (Status, String) {
+        let item = Item::Version(v);
+        let (st, why) = self.rated(item, self.profile.classify(item));
+        let (allowed, who) = match side {
+            Side::Server => (&self.profile.versions.server_allowed, "a server"),
+            Side::Client => (&self.profile.versions.client_allowed, "a client"),
+        };
+        if allowed.iter().any(|a| a.0 == v) {
+            (st, why)
+        } else {
+            (
+                Status::Fail,
+                format!("not allowed by {} for {who} ({why})", self.profile.id),
+            )
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Versions: TLS at all (core.tls.300), required and rated versions (305, 301/302), the
 //! highest common version and the downgrade sentinel (304), and the TLS 1.3-only view.
 
-use super::{finding, with, Context};
+use super::{finding, with, Context, Side};
 use crate::facts::EndpointFacts;
 use medmij_core::checks::names::*;
 use medmij_core::ncsc::{Item, Level};
@@ -102,23 +102,11 @@ pub(super) fn required(ctx: &Context<'_>, t: &str, f: &EndpointFacts) -> Finding
 }
 
 pub(super) fn rated(ctx: &Context<'_>, t: &str, f: &EndpointFacts) -> Finding {
-    let allowed: Vec<ProtocolVersion> = ctx
-        .profile
-        .versions
-        .server_allowed
-        .iter()
-        .map(|v| v.0)
-        .collect();
     let mut worst = Status::Pass;
     let mut parts = Vec::new();
     let mut fd_ev = Vec::new();
     for v in &f.versions {
-        let item = Item::Version(*v);
-        let (mut st, mut why) = ctx.rated(item, ctx.profile.classify(item));
-        if !allowed.contains(v) {
-            st = Status::Fail;
-            why = format!("not allowed by {} for a server ({why})", ctx.profile.id);
-        }
+        let (st, why) = ctx.rated_version(*v, Side::Server);
         worst = worst.max(st);
         if st != Status::Pass {
             parts.push(format!("{v}: {why}"));

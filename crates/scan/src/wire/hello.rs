@@ -8,7 +8,7 @@
 
 use medmij_core::wire::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
 
-/// Extension code points the scanner writes or reads.
+/// Extension code points the scanner writes or reads (and the client probe reads).
 pub mod ext {
     #![allow(missing_docs)]
     pub const SERVER_NAME: u16 = 0;
@@ -19,6 +19,8 @@ pub mod ext {
     pub const ALPN: u16 = 16;
     pub const EXTENDED_MASTER_SECRET: u16 = 23;
     pub const SESSION_TICKET: u16 = 35;
+    pub const PRE_SHARED_KEY: u16 = 41;
+    pub const EARLY_DATA: u16 = 42;
     pub const SUPPORTED_VERSIONS: u16 = 43;
     pub const PSK_KEY_EXCHANGE_MODES: u16 = 45;
     pub const KEY_SHARE: u16 = 51;
